@@ -1,0 +1,44 @@
+# The two commands of the README:  make run  |  make test
+# Only python3 (3.11+) and make are assumed; everything else goes into .venv from the lock file.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SCENARIO ?= dawn-dusk-cluster
+
+.PHONY: install run test lint bench lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Install, then run the shipped flagship scenario and print its summary and run folder.
+run: $(STAMP)
+	$(BIN)/orbitgrid run $(SCENARIO) $(if $(OUT),--out $(OUT))
+
+## Install, then lint and run the whole test suite.
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+## Benchmarks (not part of the tests): see benchmarks/README.md.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_core.py
+
+## Re-pin every dependency from a clean environment into requirements.lock.
+lock:
+	rm -rf /tmp/orbitgrid-lock && $(PYTHON) -m venv /tmp/orbitgrid-lock
+	/tmp/orbitgrid-lock/bin/python -m pip install --quiet --upgrade pip
+	/tmp/orbitgrid-lock/bin/python -m pip install --quiet -e '.[test]'
+	/tmp/orbitgrid-lock/bin/python -m pip freeze --exclude-editable | sort > requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

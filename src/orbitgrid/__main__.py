@@ -1,0 +1,5 @@
+"""python -m orbitgrid"""
+
+from orbitgrid.cli import main
+
+main()

@@ -1,0 +1,237 @@
+"""The plan: a scenario expanded into per-satellite arrays, once, before the time loop.
+
+Stages never read the YAML model inside the time loop; they read the plan, where every
+satellite is a row: its shell, plane and slot, its orbit source (designed elements or an element
+set) and its spacecraft parameters as flat arrays. Satellites are numbered shell by shell in
+scenario order, plane-major within a designed shell, file order within an element file.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from orbitgrid.constants import SECONDS_PER_DAY, WGS84
+from orbitgrid.errors import OrbitgridError
+from orbitgrid.orbits.j2 import secular_rates
+from orbitgrid.orbits.shells import (
+    CircularElements,
+    sun_synchronous_elements,
+    walker_elements,
+)
+from orbitgrid.orbits.sun import sun_position_km
+from orbitgrid.orbits.timescale import julian_date_split
+from orbitgrid.scenario import CatalogShell, Scenario, Spacecraft, SunSynchronousShell, WalkerShell
+from orbitgrid.spacecraft.accelerators import accelerator_catalog
+from orbitgrid.spacecraft.operations import SpacecraftArrays
+from orbitgrid.spacecraft.power import POINTING_CODES
+
+
+@dataclass(frozen=True)
+class ShellPlan:
+    """One shell's satellites: a slice of the satellite axis and where their orbits come from."""
+
+    name: str
+    kind: str  # "walker", "sso", "tle" or "omm"
+    satellites: slice
+    spacecraft: str
+    circular: CircularElements | None = None  # designed shells
+    elements: object | None = None  # element-file shells: an orbits.elements.ElementSet
+    planes: int | None = None
+    sats_per_plane: int | None = None
+
+    @property
+    def size(self) -> int:
+        return self.satellites.stop - self.satellites.start
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A scenario expanded for the engine (see module docstring)."""
+
+    scenario: Scenario
+    shells: tuple[ShellPlan, ...]
+    satellite_names: np.ndarray  # [satellite] str
+    shell_index: np.ndarray  # [satellite] int
+    plane_index: np.ndarray  # [satellite] int, −1 where unknown
+    slot_index: np.ndarray  # [satellite] int, −1 where unknown
+    orbital_period_s: np.ndarray  # [satellite]
+    spacecraft: SpacecraftArrays
+    installed_tflops: np.ndarray  # [satellite] dense TFLOPS at full power
+    accelerator_count: np.ndarray  # [satellite]
+    times_utc: np.ndarray  # [time] datetime64[ns]
+
+    @property
+    def satellite_count(self) -> int:
+        return int(self.shell_index.shape[0])
+
+    @property
+    def step_count(self) -> int:
+        return int(self.times_utc.shape[0])
+
+    def __repr__(self) -> str:
+        return (
+            f"<Plan {self.scenario.name!r}: {self.satellite_count} satellites in "
+            f"{len(self.shells)} shell(s) × {self.step_count} steps>"
+        )
+
+
+def time_grid(scenario: Scenario) -> np.ndarray:
+    """UTC times of the grid, datetime64[ns]: start + k·step for k = 0 … step_count−1."""
+    start = np.datetime64(scenario.time.start.replace(tzinfo=None), "ns")
+    step_ns = round(scenario.time.step_s * 1e9)
+    return start + np.arange(scenario.time.step_count, dtype=np.int64) * np.timedelta64(
+        step_ns, "ns"
+    )
+
+
+def _designed_elements(shell: WalkerShell | SunSynchronousShell, start) -> CircularElements:
+    if isinstance(shell, WalkerShell):
+        return walker_elements(
+            shell.altitude_km,
+            shell.inclination_deg,
+            shell.planes,
+            shell.sats_per_plane,
+            shell.phasing,
+            shell.pattern,
+            shell.raan_offset_deg,
+        )
+    whole, fraction = julian_date_split(
+        np.array([start.replace(tzinfo=None)], dtype="datetime64[ns]")
+    )
+    sun = sun_position_km(whole, fraction)[0]
+    return sun_synchronous_elements(
+        shell.altitude_km,
+        shell.ltan_h,
+        shell.planes,
+        shell.sats_per_plane,
+        shell.phasing,
+        math.atan2(sun[1], sun[0]),
+    )
+
+
+def _load_elements(shell: CatalogShell, scenario: Scenario):
+    from orbitgrid.orbits.elements import load_elements
+
+    path = scenario.resolve(shell.file)
+    elements = load_elements(path)
+    if len(elements.names) == 0:
+        raise OrbitgridError(f"shell {shell.name!r}: {path} holds no satellites")
+    return elements
+
+
+def _spacecraft_arrays(designs: list[Spacecraft], counts: list[int]) -> SpacecraftArrays:
+    """Repeat each shell's design parameters over its satellites."""
+    catalog = accelerator_catalog()
+
+    def column(getter, dtype=np.float64) -> np.ndarray:
+        return np.repeat(np.array([getter(d) for d in designs], dtype=dtype), counts)
+
+    def installed_w(d: Spacecraft) -> float:
+        part = catalog[d.compute.accelerator]
+        return d.compute.count * part.tdp_w * (1.0 + d.compute.host_overhead_fraction)
+
+    def initial_temperature(d: Spacecraft) -> float:
+        if d.radiator.initial_temperature_k is not None:
+            return d.radiator.initial_temperature_k
+        return d.compute.max_temperature_k - 20.0
+
+    return SpacecraftArrays(
+        array_area_efficiency_m2=column(lambda d: d.solar_array.area_m2 * d.solar_array.efficiency),
+        degradation_per_year=column(lambda d: d.solar_array.degradation_per_year),
+        age_at_start_s=column(lambda d: d.age_at_start_s),
+        pointing_code=column(lambda d: POINTING_CODES[d.solar_array.pointing], np.int64),
+        battery_capacity_wh=column(lambda d: d.battery.capacity_wh),
+        battery_floor_wh=column(
+            lambda d: d.battery.capacity_wh * (1.0 - d.battery.depth_of_discharge)
+        ),
+        charge_efficiency=column(lambda d: math.sqrt(d.battery.round_trip_efficiency)),
+        discharge_efficiency=column(lambda d: math.sqrt(d.battery.round_trip_efficiency)),
+        initial_energy_wh=column(
+            lambda d: d.battery.capacity_wh * d.battery.initial_state_of_charge
+        ),
+        radiator_face_area_m2=column(lambda d: d.radiator.area_m2),
+        radiator_sides=column(lambda d: d.radiator.sides, np.int64),
+        emissivity=column(lambda d: d.radiator.emissivity),
+        absorptivity=column(lambda d: d.radiator.absorptivity),
+        heat_capacity_j_k=column(lambda d: d.radiator.heat_capacity_j_k),
+        sun_view_factor=column(lambda d: d.radiator.sun_view_factor),
+        initial_temperature_k=column(initial_temperature),
+        max_temperature_k=column(lambda d: d.compute.max_temperature_k),
+        bus_power_w=column(lambda d: d.bus_power_w),
+        compute_power_installed_w=column(installed_w),
+    )
+
+
+def build_plan(scenario: Scenario) -> Plan:
+    """Expand ``scenario`` into a ``Plan`` (loads element files, derives designed elements)."""
+    times = time_grid(scenario)
+    shells: list[ShellPlan] = []
+    names: list[np.ndarray] = []
+    planes: list[np.ndarray] = []
+    slots: list[np.ndarray] = []
+    periods: list[np.ndarray] = []
+    start = 0
+    for shell in scenario.constellation:
+        if isinstance(shell, CatalogShell):
+            elements = _load_elements(shell, scenario)
+            size = len(elements.names)
+            plan = ShellPlan(
+                shell.name,
+                shell.type,
+                slice(start, start + size),
+                shell.spacecraft,
+                elements=elements,
+            )
+            names.append(np.array(elements.names, dtype=str))
+            planes.append(np.full(size, -1))
+            slots.append(np.full(size, -1))
+            periods.append(SECONDS_PER_DAY / np.asarray(elements.mean_motion_rev_per_day))
+        else:
+            circular = _designed_elements(shell, scenario.time.start)
+            size = len(circular)
+            plan = ShellPlan(
+                shell.name,
+                shell.type,
+                slice(start, start + size),
+                shell.spacecraft,
+                circular=circular,
+                planes=shell.planes,
+                sats_per_plane=shell.sats_per_plane,
+            )
+            names.append(
+                np.array(
+                    [
+                        f"{shell.name}-{p}-{s}"
+                        for p, s in zip(circular.plane_index, circular.slot_index, strict=True)
+                    ]
+                )
+            )
+            planes.append(circular.plane_index)
+            slots.append(circular.slot_index)
+            _, u_rate = secular_rates(circular.semi_major_axis_km, circular.inclination_rad, WGS84)
+            periods.append(2.0 * math.pi / u_rate)
+        shells.append(plan)
+        start += size
+
+    counts = [s.size for s in shells]
+    designs = [scenario.spacecraft[s.spacecraft] for s in shells]
+    catalog = accelerator_catalog()
+    return Plan(
+        scenario=scenario,
+        shells=tuple(shells),
+        satellite_names=np.concatenate(names),
+        shell_index=np.repeat(np.arange(len(shells)), counts),
+        plane_index=np.concatenate(planes),
+        slot_index=np.concatenate(slots),
+        orbital_period_s=np.concatenate(periods),
+        spacecraft=_spacecraft_arrays(designs, counts),
+        installed_tflops=np.repeat(
+            [d.compute.count * catalog[d.compute.accelerator].dense_tflops for d in designs],
+            counts,
+        ).astype(np.float64),
+        accelerator_count=np.repeat([d.compute.count for d in designs], counts),
+        times_utc=times,
+    )

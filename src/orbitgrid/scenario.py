@@ -1,0 +1,445 @@
+"""The scenario: what a user can change, as validated data.
+
+A scenario is a YAML file (or a dict) with sections ``time``, ``constellation``, ``spacecraft``
+and ``output``. Quantities accept friendly units (``550 km``, ``1 d``, ``10 s``, ``53 deg``,
+``85 C``), parsed once into the unit the field's Python name carries (``altitude_km``). YAML keys
+stay short (``altitude``); the Python attribute says the unit.
+
+Every validation problem is reported at once, each line naming the field path as written in the
+YAML (``constellation[0].altitude``), the value given and what is allowed, through
+``ScenarioError``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from orbitgrid.errors import ScenarioError
+from orbitgrid.spacecraft.accelerators import accelerator_catalog
+from orbitgrid.units import (
+    AngleDeg,
+    AreaM2,
+    DurationS,
+    EnergyWh,
+    Fraction,
+    FractionPerYear,
+    HeatCapacityJK,
+    LengthKm,
+    PowerW,
+    TemperatureK,
+)
+
+
+class _Model(BaseModel):
+    """Base for scenario sections: unknown keys are errors, YAML keys are the short aliases."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# time
+
+
+class TimeGrid(_Model):
+    """The simulated window: ``start`` (UTC), ``duration`` and ``step``."""
+
+    start: dt.datetime = Field(description="UTC start, ISO 8601, e.g. 2026-03-20T00:00:00Z")
+    duration_s: DurationS = Field(alias="duration", gt=0, description="e.g. '1 d'")
+    step_s: DurationS = Field(alias="step", gt=0, description="e.g. '10 s'")
+
+    @field_validator("start")
+    @classmethod
+    def _utc(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+    @model_validator(mode="after")
+    def _whole_steps(self) -> TimeGrid:
+        if self.step_s > self.duration_s:
+            raise ValueError(
+                f"step ({self.step_s:g} s) is longer than duration ({self.duration_s:g} s); "
+                "use a step no longer than the duration"
+            )
+        if abs(self.step_s * 1e9 - round(self.step_s * 1e9)) > 1e-3:
+            raise ValueError(f"step {self.step_s!r} s is not a whole number of nanoseconds")
+        return self
+
+    @property
+    def step_count(self) -> int:
+        """Number of time steps: the grid is start + k·step for k = 0 … count−1."""
+        return math.floor(self.duration_s / self.step_s + 1e-9)
+
+
+# ---------------------------------------------------------------------------------------------
+# spacecraft
+
+
+class SolarArray(_Model):
+    """Photovoltaic array: area, beginning-of-life efficiency, degradation and pointing."""
+
+    area_m2: AreaM2 = Field(alias="area", gt=0)
+    efficiency: Fraction = Field(gt=0, le=0.5, description="cell-to-bus efficiency at 1 AU")
+    degradation_per_year: FractionPerYear = Field(
+        alias="degradation", default=0.005, ge=0, lt=1, description="fractional loss per year"
+    )
+    pointing: Literal["sun-tracking", "zenith", "orbit-normal"] = "sun-tracking"
+
+
+class Battery(_Model):
+    """Battery: usable window set by the depth-of-discharge limit, round-trip efficiency."""
+
+    capacity_wh: EnergyWh = Field(alias="capacity", gt=0)
+    depth_of_discharge: Fraction = Field(default=0.8, gt=0, le=1)
+    round_trip_efficiency: Fraction = Field(default=0.92, gt=0, le=1)
+    initial_state_of_charge: Fraction = Field(default=1.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _initial_within_window(self) -> Battery:
+        floor = 1.0 - self.depth_of_discharge
+        if self.initial_state_of_charge < floor - 1e-12:
+            raise ValueError(
+                f"initial_state_of_charge {self.initial_state_of_charge:g} is below the "
+                f"depth-of-discharge floor {floor:g}; allowed is [{floor:g}, 1]"
+            )
+        return self
+
+
+class Radiator(_Model):
+    """Radiator panel, lumped with the electronics into one thermal node."""
+
+    area_m2: AreaM2 = Field(alias="area", gt=0, description="area of the panel (one face)")
+    sides: Literal[1, 2] = 2
+    emissivity: Fraction = Field(default=0.92, gt=0, le=1)
+    absorptivity: Fraction = Field(default=0.20, ge=0, le=1, description="solar absorptivity")
+    heat_capacity_j_k: HeatCapacityJK = Field(alias="heat_capacity", default=2.0e5, gt=0)
+    sun_view_factor: Fraction = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="projected fraction of one face lit by the Sun (0 = kept edge-on)",
+    )
+    initial_temperature_k: TemperatureK | None = Field(
+        alias="initial_temperature", default=None, description="default: the limit minus 20 K"
+    )
+
+
+class Compute(_Model):
+    """Accelerators on board: part (from the shipped catalog), count and thermal limit."""
+
+    accelerator: str
+    count: int = Field(ge=0)
+    host_overhead_fraction: Fraction = Field(
+        default=0.0, ge=0, le=5, description="host CPU/memory/network power per accelerator W"
+    )
+    max_temperature_k: TemperatureK = Field(alias="max_temperature", default=358.15)
+
+    @field_validator("accelerator")
+    @classmethod
+    def _known_part(cls, value: str) -> str:
+        catalog = accelerator_catalog()
+        if value not in catalog:
+            raise ValueError(
+                f"unknown accelerator {value!r}; the catalog has {', '.join(sorted(catalog))}"
+            )
+        return value
+
+
+class Spacecraft(_Model):
+    """One spacecraft design, referenced by name from the shells that use it."""
+
+    solar_array: SolarArray
+    battery: Battery
+    radiator: Radiator
+    bus_power_w: PowerW = Field(alias="bus_power", ge=0)
+    compute: Compute
+    age_at_start_s: DurationS = Field(alias="age_at_start", default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _limit_above_start(self) -> Spacecraft:
+        start = self.radiator.initial_temperature_k
+        if start is not None and start > self.compute.max_temperature_k:
+            raise ValueError(
+                f"radiator.initial_temperature ({start:.2f} K) is above compute.max_temperature "
+                f"({self.compute.max_temperature_k:.2f} K); start at or below the limit"
+            )
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+# constellation
+
+
+class _Shell(_Model):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    spacecraft: str = Field(description="name of an entry in the spacecraft section")
+
+
+class WalkerShell(_Shell):
+    """Walker constellation of circular orbits: ``planes`` × ``sats_per_plane``, phasing F.
+
+    Delta pattern spreads the planes over 360° of RAAN, star over 180°. Satellite k of plane j
+    sits at argument of latitude 360°·k/S + 360°·F·j/(P·S) at the start (Walker 1984).
+    """
+
+    type: Literal["walker"]
+    altitude_km: LengthKm = Field(alias="altitude", gt=100, lt=50000)
+    inclination_deg: AngleDeg = Field(alias="inclination", ge=0, le=180)
+    planes: int = Field(ge=1)
+    sats_per_plane: int = Field(ge=1)
+    phasing: int = Field(default=0, ge=0)
+    pattern: Literal["delta", "star"] = "delta"
+    raan_offset_deg: AngleDeg = Field(alias="raan_offset", default=0.0)
+
+    @model_validator(mode="after")
+    def _phasing_range(self) -> WalkerShell:
+        if self.phasing >= self.planes:
+            raise ValueError(
+                f"phasing F={self.phasing} must be in [0, planes-1] = [0, {self.planes - 1}]"
+            )
+        return self
+
+
+class SunSynchronousShell(_Shell):
+    """Sun-synchronous circular shell: inclination follows from altitude and J2.
+
+    ``ltan`` is the local time of the ascending node of plane 0 (``"18:00"`` for dawn–dusk);
+    further planes are spread evenly in RAAN.
+    """
+
+    type: Literal["sso"]
+    altitude_km: LengthKm = Field(alias="altitude", gt=100, lt=6000)
+    ltan_h: float = Field(alias="ltan", ge=0, lt=24, description="hours, or 'HH:MM'")
+    planes: int = Field(default=1, ge=1)
+    sats_per_plane: int = Field(ge=1)
+    phasing: int = Field(default=0, ge=0)
+
+    @field_validator("ltan_h", mode="before")
+    @classmethod
+    def _clock(cls, value: Any) -> Any:
+        if isinstance(value, str) and ":" in value:
+            hours, _, minutes = value.partition(":")
+            try:
+                return int(hours) + int(minutes) / 60.0
+            except ValueError:
+                raise ValueError(f"could not read {value!r} as a time of day HH:MM") from None
+        return value
+
+    @model_validator(mode="after")
+    def _phasing_range(self) -> SunSynchronousShell:
+        if self.phasing >= self.planes and self.planes > 1:
+            raise ValueError(f"phasing F={self.phasing} must be in [0, {self.planes - 1}]")
+        return self
+
+
+class CatalogShell(_Shell):
+    """Satellites from a local element file: TLE/3LE or CCSDS OMM (XML, KVN or JSON).
+
+    Satellites are numbered in file order. ``file`` is relative to the scenario file.
+    """
+
+    type: Literal["tle", "omm"]
+    file: Path
+
+
+Shell = Annotated[WalkerShell | SunSynchronousShell | CatalogShell, Field(discriminator="type")]
+
+
+# ---------------------------------------------------------------------------------------------
+# output and engine
+
+
+class Output(_Model):
+    """What the run folder keeps of the time-resolved data."""
+
+    dataset: bool = Field(default=True, description="write dataset.zarr (time × satellite)")
+    every_s: DurationS | None = Field(
+        alias="every", default=None, description="store every Nth step only; default every step"
+    )
+
+
+class EngineOptions(_Model):
+    """How the engine walks the time grid (results do not depend on these)."""
+
+    chunk_satellite_steps: int = Field(
+        default=1_000_000, ge=1000, description="time steps per chunk × satellites (memory bound)"
+    )
+
+
+class Scenario(_Model):
+    """A complete, validated scenario."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    time: TimeGrid
+    constellation: list[Shell] = Field(min_length=1)
+    spacecraft: dict[str, Spacecraft] = Field(min_length=1)
+    output: Output = Output()
+    engine: EngineOptions = EngineOptions()
+    seed: int = 0
+    # Folder that relative paths (element files) are resolved against; not part of the YAML.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        names = [shell.name for shell in self.constellation]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"shell names must be unique; repeated: {', '.join(duplicates)}")
+        for shell in self.constellation:
+            if shell.spacecraft not in self.spacecraft:
+                raise ValueError(
+                    f"shell {shell.name!r} uses spacecraft {shell.spacecraft!r}, which is not "
+                    f"defined; defined: {', '.join(sorted(self.spacecraft))}"
+                )
+        every = self.output.every_s
+        if every is not None:
+            ratio = every / self.time.step_s
+            if ratio < 1 - 1e-9 or abs(ratio - round(ratio)) > 1e-6:
+                raise ValueError(
+                    f"output.every ({every:g} s) must be a whole multiple of time.step "
+                    f"({self.time.step_s:g} s)"
+                )
+        return self
+
+    @property
+    def output_stride(self) -> int:
+        """Store every ``output_stride``-th time step."""
+        if self.output.every_s is None:
+            return 1
+        return round(self.output.every_s / self.time.step_s)
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the scenario, resolved against the scenario's folder."""
+        return path if path.is_absolute() else self.base_dir / path
+
+    def __repr__(self) -> str:
+        shells = ", ".join(shell.name for shell in self.constellation)
+        return (
+            f"<Scenario {self.name!r}: {len(self.constellation)} shell(s) [{shells}], "
+            f"{self.time.step_count} steps of {self.time.step_s:g} s>"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# loading
+
+
+def _format_location(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in ("walker", "sso", "tle", "omm"):
+            continue  # the discriminator tag pydantic inserts; not a YAML key
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(top level)"
+
+
+_MISSING = object()
+
+
+def _raw_value(data: Any, loc: tuple[Any, ...], fallback: Any) -> Any:
+    """The value as the user wrote it (before unit parsing), found by walking ``loc``."""
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        elif part in ("walker", "sso", "tle", "omm"):
+            continue
+        else:
+            return fallback
+    return node
+
+
+def _format_errors(error: ValidationError, source: str, data: Any = _MISSING) -> ScenarioError:
+    lines = []
+    first_path, first_value = "", None
+    for item in error.errors():
+        path = _format_location(item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            text = f"{path}: required field is missing"
+        elif item["type"] == "extra_forbidden":
+            text = f"{path}: unknown field (check the spelling; see docs/scenario.md)"
+        elif item["type"] == "union_tag_invalid":
+            text = (
+                f"{path}: unknown shell type {item['input'].get('type')!r}; "
+                "allowed: 'walker', 'sso', 'tle', 'omm'"
+            )
+        elif item["type"] == "union_tag_not_found":
+            text = f"{path}: each shell needs a 'type': one of 'walker', 'sso', 'tle', 'omm'"
+        else:
+            given = (
+                item["input"] if data is _MISSING else _raw_value(data, item["loc"], item["input"])
+            )
+            text = f"{path}: {message} (got {given!r})"
+        if not first_path:
+            first_path = path
+            first_value = (
+                item.get("input")
+                if data is _MISSING
+                else _raw_value(data, item["loc"], item.get("input"))
+            )
+        lines.append(f"  - {text}")
+    count = len(lines)
+    header = f"{source}: {count} problem{'s' if count > 1 else ''} in the scenario:"
+    return ScenarioError("\n".join([header, *lines]), path=first_path, value=first_value)
+
+
+def scenario_from_dict(data: dict[str, Any], base_dir: Path | str = ".", source: str = "<dict>"):
+    """Validate a scenario given as a dict (as read from YAML) and return a ``Scenario``."""
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"{source}: a scenario is a mapping of sections (time, constellation, spacecraft, "
+            f"...), got {type(data).__name__}"
+        )
+    try:
+        return Scenario.model_validate({**data, "base_dir": Path(base_dir)})
+    except ValidationError as error:
+        raise _format_errors(error, source, data) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario from a YAML file, or a shipped scenario by name.
+
+    A name without a path (``starlink-shell1-edge``) is looked up among the shipped scenarios
+    (``orbitgrid scenarios`` lists them).
+    """
+    from orbitgrid.scenarios import shipped_scenario_path
+
+    file = Path(path)
+    if not file.exists():
+        shipped = shipped_scenario_path(str(path))
+        if shipped is None:
+            from orbitgrid.scenarios import shipped_scenarios
+
+            names = ", ".join(shipped_scenarios())
+            raise ScenarioError(
+                f"scenario {str(path)!r} not found: no such file, and no shipped scenario of "
+                f"that name (shipped: {names})",
+                path="scenario",
+                value=str(path),
+            )
+        file = shipped
+    try:
+        data = yaml.safe_load(file.read_text())
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"{file}: not valid YAML: {error}", path="", value=None) from None
+    return scenario_from_dict(data, base_dir=file.parent, source=str(file))

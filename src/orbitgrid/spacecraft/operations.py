@@ -1,0 +1,293 @@
+"""Operations of each spacecraft step by step: power, battery, heat and the compute it delivers.
+
+Power, battery and temperature are coupled through the compute load, so one compiled kernel
+steps them together: sequential in time (state of charge and temperature carry over), parallel
+over satellites. At each step the controller
+
+1. computes the array output (``power``) and the environmental heat load (``thermal``);
+2. serves the bus first, from the array and then the battery down to its floor;
+3. gives compute the largest power that neither exceeds the installed power, nor the energy
+   left after the bus (energy limit), nor the heat that would lift the node above its maximum
+   temperature at the end of the step (thermal limit) — compute is shed before the bus;
+4. charges the battery with any surplus (up to full; the rest is curtailed) or discharges it.
+
+Delivered compute is installed compute × (compute power drawn / installed compute power): a
+linear power-to-throughput map, a conservative lower bound (power-capped accelerators usually
+keep more throughput per watt than that).
+
+Energy accounting closes exactly at every step:
+``generated + discharge = bus + compute + charge + curtailed`` and
+``ΔE_battery = (η_c·charge − discharge/η_d)·Δt``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from orbitgrid._compile import FASTMATH
+from orbitgrid.constants import EARTH_ALBEDO, EARTH_IR_W_M2, JULIAN_YEAR_S, SECONDS_PER_HOUR
+from orbitgrid.spacecraft.power import array_incidence, solar_flux_w_m2
+from orbitgrid.spacecraft.thermal import (
+    emitted_w,
+    linearised_conductance,
+    next_temperature_k,
+    vertical_plate_view_factor,
+)
+
+# Limit codes stored per satellite-step.
+LIMIT_NONE, LIMIT_ENERGY, LIMIT_THERMAL = 0, 1, 2
+LIMIT_MEANINGS = {
+    LIMIT_NONE: "compute ran at installed power",
+    LIMIT_ENERGY: "compute limited by energy (array output and battery floor)",
+    LIMIT_THERMAL: "compute limited by heat (radiator temperature at its maximum)",
+}
+
+OUTPUT_NAMES = (
+    "power_generated_w",
+    "power_bus_w",
+    "power_compute_w",
+    "power_charge_w",
+    "power_discharge_w",
+    "power_curtailed_w",
+    "battery_energy_wh",
+    "temperature_k",
+    "state_of_charge",
+    "compute_fraction",
+    "delivered_tflops",
+)
+
+
+@dataclass(frozen=True)
+class SpacecraftArrays:
+    """Per-satellite parameters of the operations kernel, each an array of shape [satellite]."""
+
+    array_area_efficiency_m2: np.ndarray  # area × beginning-of-life efficiency
+    degradation_per_year: np.ndarray
+    age_at_start_s: np.ndarray
+    pointing_code: np.ndarray  # int64, see power.POINTING_CODES
+    battery_capacity_wh: np.ndarray
+    battery_floor_wh: np.ndarray
+    charge_efficiency: np.ndarray
+    discharge_efficiency: np.ndarray
+    initial_energy_wh: np.ndarray
+    radiator_face_area_m2: np.ndarray
+    radiator_sides: np.ndarray  # int64, 1 or 2
+    emissivity: np.ndarray
+    absorptivity: np.ndarray
+    heat_capacity_j_k: np.ndarray
+    sun_view_factor: np.ndarray
+    initial_temperature_k: np.ndarray
+    max_temperature_k: np.ndarray
+    bus_power_w: np.ndarray
+    compute_power_installed_w: np.ndarray
+
+
+# Satellites are processed in blocks: time runs sequentially inside a block (state carries
+# over) while the innermost loop walks the block's satellites, which are contiguous in memory.
+# Walking time innermost for one satellite would touch a new cache line at every access.
+_BLOCK = 64
+
+
+@njit(parallel=True, fastmath=FASTMATH, cache=True)
+def _operate(
+    position_km,
+    orbit_normal,
+    sunlit,
+    sun_unit,
+    sun_distance_km,
+    t0_s,
+    step_s,
+    earth_radius_km,
+    p_area_eff,
+    p_log_keep,
+    p_age0,
+    p_pointing,
+    p_capacity,
+    p_floor,
+    p_eta_c,
+    p_eta_d,
+    p_face_area,
+    p_sides,
+    p_eps,
+    p_alpha,
+    p_heat_cap,
+    p_sun_view,
+    p_t_max,
+    p_bus,
+    p_compute,
+    p_tflops,
+    energy_wh,
+    temperature_k,
+    out,
+    limit,
+):
+    n_time = position_km.shape[0]
+    n_sat = position_km.shape[1]
+    step_h = step_s / SECONDS_PER_HOUR
+    n_blocks = (n_sat + _BLOCK - 1) // _BLOCK
+    for b in prange(n_blocks):
+        first = b * _BLOCK
+        last = min(n_sat, first + _BLOCK)
+        for k in range(n_time):
+            sx = sun_unit[k, 0]
+            sy = sun_unit[k, 1]
+            sz = sun_unit[k, 2]
+            flux = solar_flux_w_m2(sun_distance_km[k])
+            age_s = t0_s + k * step_s
+            for s in range(first, last):
+                energy = energy_wh[s]
+                temp = temperature_k[s]
+                rx = position_km[k, s, 0]
+                ry = position_km[k, s, 1]
+                rz = position_km[k, s, 2]
+                radius = math.sqrt(rx * rx + ry * ry + rz * rz)
+                cos_zenith = (rx * sx + ry * sy + rz * sz) / radius
+                normal_dot_sun = (
+                    orbit_normal[k, s, 0] * sx
+                    + orbit_normal[k, s, 1] * sy
+                    + orbit_normal[k, s, 2] * sz
+                )
+                lit = sunlit[k, s]
+
+                # Power generated; degradation (1 − d)^age as exp(age·ln(1 − d)).
+                generated = (
+                    flux
+                    * p_area_eff[s]
+                    * math.exp((p_age0[s] + age_s) / JULIAN_YEAR_S * p_log_keep[s])
+                    * array_incidence(p_pointing[s], cos_zenith, normal_dot_sun)
+                    * lit
+                )
+
+                # Environmental heat on the radiator, whose faces are vertical (normal ⟂ nadir).
+                view_earth = vertical_plate_view_factor(radius / earth_radius_km) * p_sides[s]
+                q_env = p_face_area[s] * (
+                    p_alpha[s] * flux * p_sun_view[s] * lit
+                    + p_alpha[s] * flux * EARTH_ALBEDO * view_earth * max(0.0, cos_zenith)
+                    + p_eps[s] * EARTH_IR_W_M2 * view_earth
+                )
+                emitting_area = p_face_area[s] * p_sides[s]
+                emitted_now = emitted_w(temp, p_eps[s], emitting_area)
+                conductance = linearised_conductance(
+                    temp, p_eps[s], emitting_area, p_heat_cap[s], step_s
+                )
+
+                # Bus first, from the array and then the battery down to its floor.
+                battery_available_w = max(0.0, energy - p_floor[s]) * p_eta_d[s] / step_h
+                supply_w = generated + battery_available_w
+                bus = min(p_bus[s], supply_w)
+
+                # Compute: installed, energy and thermal limits.
+                energy_cap = supply_w - bus
+                thermal_cap = (p_t_max[s] - temp) * conductance - q_env - bus + emitted_now
+                compute = p_compute[s]
+                code = 0
+                if energy_cap < compute:
+                    compute = energy_cap
+                    code = 1
+                if thermal_cap < compute:
+                    compute = thermal_cap
+                    code = 2
+                compute = max(0.0, compute)
+
+                # Battery: surplus charges (up to full, rest curtailed), deficit discharges.
+                net = generated - bus - compute
+                charge = 0.0
+                discharge = 0.0
+                curtailed = 0.0
+                if net >= 0.0:
+                    room_w = max(0.0, p_capacity[s] - energy) / (p_eta_c[s] * step_h)
+                    charge = min(net, room_w)
+                    curtailed = net - charge
+                    energy = min(p_capacity[s], energy + charge * p_eta_c[s] * step_h)
+                else:
+                    discharge = -net
+                    energy = max(p_floor[s], energy - discharge / p_eta_d[s] * step_h)
+
+                temp = next_temperature_k(temp, q_env + bus + compute, emitted_now, conductance)
+
+                out[0, k, s] = generated
+                out[1, k, s] = bus
+                out[2, k, s] = compute
+                out[3, k, s] = charge
+                out[4, k, s] = discharge
+                out[5, k, s] = curtailed
+                out[6, k, s] = energy
+                out[7, k, s] = temp
+                out[8, k, s] = energy / p_capacity[s]
+                fraction = compute / p_compute[s] if p_compute[s] > 0.0 else 0.0
+                out[9, k, s] = fraction
+                out[10, k, s] = fraction * p_tflops[s]
+                limit[k, s] = code
+                energy_wh[s] = energy
+                temperature_k[s] = temp
+
+
+def operate(
+    params: SpacecraftArrays,
+    position_km: np.ndarray,
+    orbit_normal: np.ndarray,
+    sunlit_fraction: np.ndarray,
+    sun_position_km: np.ndarray,
+    t0_s: float,
+    step_s: float,
+    energy_wh: np.ndarray,
+    temperature_k: np.ndarray,
+    earth_radius_km: float,
+    installed_tflops: np.ndarray | None = None,
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Step every satellite through one time chunk; see the module docstring for the model.
+
+    Inputs are shaped [time, satellite(, 3)]; ``sun_position_km`` is [time, 3]. ``energy_wh``
+    and ``temperature_k`` ([satellite]) are the state at the start of the chunk;
+    ``installed_tflops`` ([satellite]) scales ``compute_fraction`` into ``delivered_tflops``.
+    Energy and temperature outputs are the state at the *end* of each step. Returns the outputs (each
+    [time, satellite], float64), the limit code per step (int8) and the new state (energy,
+    temperature); the input state arrays are not modified.
+    """
+    if installed_tflops is None:
+        installed_tflops = np.zeros_like(params.compute_power_installed_w)
+    sun_distance_km = np.linalg.norm(sun_position_km, axis=-1)
+    sun_unit = np.ascontiguousarray(sun_position_km / sun_distance_km[:, None])
+    n_time, n_sat = sunlit_fraction.shape
+    out = np.empty((len(OUTPUT_NAMES), n_time, n_sat))
+    limit = np.empty((n_time, n_sat), dtype=np.int8)
+    energy = np.array(energy_wh, dtype=np.float64)
+    temperature = np.array(temperature_k, dtype=np.float64)
+    p = params
+    _operate(
+        position_km,
+        orbit_normal,
+        sunlit_fraction,
+        sun_unit,
+        sun_distance_km,
+        float(t0_s),
+        float(step_s),
+        float(earth_radius_km),
+        p.array_area_efficiency_m2,
+        np.log1p(-p.degradation_per_year),
+        p.age_at_start_s,
+        p.pointing_code,
+        p.battery_capacity_wh,
+        p.battery_floor_wh,
+        p.charge_efficiency,
+        p.discharge_efficiency,
+        p.radiator_face_area_m2,
+        p.radiator_sides,
+        p.emissivity,
+        p.absorptivity,
+        p.heat_capacity_j_k,
+        p.sun_view_factor,
+        p.max_temperature_k,
+        p.bus_power_w,
+        p.compute_power_installed_w,
+        installed_tflops,
+        energy,
+        temperature,
+        out,
+        limit,
+    )
+    return dict(zip(OUTPUT_NAMES, out, strict=True)), limit, energy, temperature

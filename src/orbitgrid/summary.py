@@ -1,0 +1,175 @@
+"""Summary of the core pipeline: per-shell figures folded chunk by chunk.
+
+Accumulators are per satellite (shape [satellite]) so memory does not grow with the run's
+duration; ``finalize`` reduces them per shell and over the whole constellation. Satellite-steps
+whose propagation failed (NaN position) are left out of means and extremes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+
+from orbitgrid._compile import FASTMATH
+from orbitgrid.constants import SECONDS_PER_HOUR, ZERO_CELSIUS_K
+from orbitgrid.engine import Arrays, Chunk
+from orbitgrid.plan import Plan
+from orbitgrid.spacecraft.operations import LIMIT_ENERGY, LIMIT_THERMAL
+
+_SUMS = (
+    "valid_steps",
+    "sunlit",
+    "state_of_charge",
+    "compute_fraction",
+    "delivered_tflops",
+    "energy_limited_steps",
+    "thermal_limited_steps",
+    "bus_short_steps",
+    "generated_wh",
+    "curtailed_wh",
+    "compute_wh",
+)
+
+
+@njit(parallel=True, fastmath=FASTMATH, cache=True)
+def _accumulate(
+    sunlit,
+    soc,
+    fraction,
+    tflops,
+    limit,
+    bus,
+    generated,
+    curtailed,
+    compute,
+    temperature,
+    bus_demand_w,
+    step_h,
+    sums,
+    min_soc,
+    max_temperature,
+):
+    # One pass over the chunk, parallel over satellites, in the order of _SUMS. Steps whose
+    # propagation failed (NaN) are skipped. Returns the constellation's delivered TFLOPS per
+    # time step, for the minimum and maximum over the run.
+    n_time, n_sat = sunlit.shape
+    for s in prange(n_sat):
+        for k in range(n_time):
+            if not (np.isfinite(sunlit[k, s]) and np.isfinite(temperature[k, s])):
+                continue
+            sums[0, s] += 1.0
+            sums[1, s] += sunlit[k, s]
+            sums[2, s] += soc[k, s]
+            sums[3, s] += fraction[k, s]
+            sums[4, s] += tflops[k, s]
+            sums[5, s] += limit[k, s] == LIMIT_ENERGY
+            sums[6, s] += limit[k, s] == LIMIT_THERMAL
+            sums[7, s] += bus[k, s] < bus_demand_w[s] * (1.0 - 1e-9)
+            sums[8, s] += generated[k, s] * step_h
+            sums[9, s] += curtailed[k, s] * step_h
+            sums[10, s] += compute[k, s] * step_h
+            min_soc[s] = min(min_soc[s], soc[k, s])
+            max_temperature[s] = max(max_temperature[s], temperature[k, s])
+    total = np.zeros(n_time)
+    for k in prange(n_time):
+        acc = 0.0
+        for s in range(n_sat):
+            value = tflops[k, s]
+            if np.isfinite(value):
+                acc += value
+        total[k] = acc
+    return total
+
+
+class CoreSummary:
+    """Reducer for orbits, sun and spacecraft operations (see the module docstring)."""
+
+    def __init__(self, plan: Plan):
+        n = plan.satellite_count
+        self._stacked = np.zeros((len(_SUMS), n))
+        self._sums = dict(zip(_SUMS, self._stacked, strict=True))  # views into _stacked
+        self._min_soc = np.full(n, np.inf)
+        self._max_temperature_k = np.full(n, -np.inf)
+        self._total_tflops_min = np.inf
+        self._total_tflops_max = -np.inf
+
+    def update(self, plan: Plan, chunk: Chunk, arrays: Arrays) -> None:
+        step_h = chunk.step_s / SECONDS_PER_HOUR
+        total = _accumulate(
+            arrays["sunlit_fraction"],
+            arrays["state_of_charge"],
+            arrays["compute_fraction"],
+            arrays["delivered_tflops"],
+            arrays["limit_code"],
+            arrays["power_bus_w"],
+            arrays["power_generated_w"],
+            arrays["power_curtailed_w"],
+            arrays["power_compute_w"],
+            arrays["temperature_k"],
+            plan.spacecraft.bus_power_w,
+            step_h,
+            self._stacked,
+            self._min_soc,
+            self._max_temperature_k,
+        )
+        self._total_tflops_min = min(self._total_tflops_min, float(total.min()))
+        self._total_tflops_max = max(self._total_tflops_max, float(total.max()))
+
+    def _group(self, plan: Plan, members: np.ndarray) -> dict[str, Any]:
+        sums = {key: values[members] for key, values in self._sums.items()}
+        steps = sums["valid_steps"]
+        step_h = plan.scenario.time.step_s / SECONDS_PER_HOUR
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_sat_mean = {key: sums[key] / steps for key in _SUMS if key != "valid_steps"}
+        eclipse_min = (1.0 - per_sat_mean["sunlit"]) * plan.orbital_period_s[members] / 60.0
+        installed_tflops = float(plan.installed_tflops[members].sum())
+        delivered_tflops_mean = float(np.nansum(per_sat_mean["delivered_tflops"]))
+        compute_installed_w = plan.spacecraft.compute_power_installed_w[members]
+        return {
+            "satellites": int(members.sum()),
+            "sunlit_fraction": _mean(per_sat_mean["sunlit"]),
+            "eclipse_minutes_per_orbit": _mean(eclipse_min),
+            "state_of_charge_min": _min(self._min_soc[members]),
+            "state_of_charge_mean": _mean(per_sat_mean["state_of_charge"]),
+            "temperature_max_c": _max(self._max_temperature_k[members]) - ZERO_CELSIUS_K,
+            "installed_compute_pflops": installed_tflops / 1000.0,
+            "delivered_compute_pflops_mean": delivered_tflops_mean / 1000.0,
+            "delivered_compute_fraction": (
+                delivered_tflops_mean / installed_tflops if installed_tflops > 0 else 0.0
+            ),
+            "installed_compute_power_mw": float(compute_installed_w.sum()) / 1e6,
+            "hours_limited_by_energy_per_satellite": _mean(sums["energy_limited_steps"]) * step_h,
+            "hours_limited_by_heat_per_satellite": _mean(sums["thermal_limited_steps"]) * step_h,
+            "hours_bus_underpowered_per_satellite": _mean(sums["bus_short_steps"]) * step_h,
+            "energy_generated_mwh": float(sums["generated_wh"].sum()) / 1e6,
+            "energy_curtailed_mwh": float(sums["curtailed_wh"].sum()) / 1e6,
+            "energy_to_compute_mwh": float(sums["compute_wh"].sum()) / 1e6,
+            "satellite_steps_failed": int((plan.step_count - steps).sum()),
+        }
+
+    def finalize(self, plan: Plan) -> dict[str, Any]:
+        shells = {
+            shell.name: self._group(plan, plan.shell_index == i)
+            for i, shell in enumerate(plan.shells)
+        }
+        total = self._group(plan, np.ones(plan.satellite_count, dtype=bool))
+        total["delivered_compute_pflops_min"] = self._total_tflops_min / 1000.0
+        total["delivered_compute_pflops_max"] = self._total_tflops_max / 1000.0
+        return {"shells": shells, "total": total}
+
+
+def _mean(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
+def _min(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.min()) if finite.size else float("nan")
+
+
+def _max(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size else float("nan")

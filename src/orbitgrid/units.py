@@ -1,0 +1,129 @@
+"""Quantities with units at the edges: ``"550 km"``, ``"1 d"``, ``"10 s"``, ``"53 deg"``.
+
+Every quantity a user writes in a scenario is parsed once, here, into the SI (or named) unit
+that the code uses inside, and the field's name says which (``altitude_km``, ``duration_s``).
+A bare number is taken in the field's own unit. Conversion factors are derived in one table per
+dimension rather than pasted where used.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated
+
+from pydantic import BeforeValidator
+
+# For each dimension: the unit the code uses inside, and factors from each accepted spelling to it.
+_DIMENSIONS: dict[str, tuple[str, dict[str, float]]] = {
+    "length_km": ("km", {"m": 1e-3, "km": 1.0}),
+    "duration_s": (
+        "s",
+        {
+            "ms": 1e-3,
+            "s": 1.0,
+            "min": 60.0,
+            "h": 3600.0,
+            "d": 86400.0,
+            "day": 86400.0,
+            "days": 86400.0,
+            "yr": 365.25 * 86400.0,
+            "year": 365.25 * 86400.0,
+            "years": 365.25 * 86400.0,
+        },
+    ),
+    "angle_deg": ("deg", {"deg": 1.0, "rad": 180.0 / math.pi}),
+    "area_m2": ("m2", {"m2": 1.0, "m^2": 1.0, "m²": 1.0, "cm2": 1e-4}),
+    "power_w": ("W", {"W": 1.0, "kW": 1e3, "MW": 1e6, "GW": 1e9}),
+    "energy_wh": (
+        "Wh",
+        {
+            "Wh": 1.0,
+            "kWh": 1e3,
+            "MWh": 1e6,
+            "J": 1.0 / 3600.0,
+            "kJ": 1e3 / 3600.0,
+            "MJ": 1e6 / 3600.0,
+        },
+    ),
+    "heat_capacity_j_k": ("J/K", {"J/K": 1.0, "kJ/K": 1e3, "MJ/K": 1e6}),
+    "fraction": ("", {"": 1.0, "%": 0.01}),
+    "fraction_per_year": ("/yr", {"/yr": 1.0, "%/yr": 0.01, "": 1.0, "%": 0.01}),
+    "mass_kg": ("kg", {"g": 1e-3, "kg": 1.0, "t": 1e3}),
+}
+
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S*)\s*$")
+
+
+def parse_quantity(value: object, dimension: str) -> float:
+    """Return ``value`` in the inside unit of ``dimension``.
+
+    Accepts a number (already in the inside unit) or a string ``"<number> <unit>"``. Raises
+    ``ValueError`` naming the value and the allowed units, which pydantic reports with the
+    field path.
+    """
+    inside_unit, factors = _DIMENSIONS[dimension]
+    if isinstance(value, bool):
+        raise ValueError(
+            f"expected a number or a quantity such as '10 {inside_unit}', got {value!r}"
+        )
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        match = _QUANTITY.match(value)
+        if match is None:
+            raise ValueError(
+                f"could not read {value!r} as a quantity; write a number and a unit, "
+                f"e.g. '10 {inside_unit or '%'}' (units: {', '.join(u for u in factors if u)})"
+            )
+        unit = match.group(2)
+        if unit not in factors:
+            allowed = ", ".join(repr(u) for u in factors if u)
+            raise ValueError(f"unknown unit {unit!r} in {value!r}; allowed units are {allowed}")
+        number = float(match.group(1)) * factors[unit]
+    else:
+        raise ValueError(
+            f"expected a number or a quantity string, got {type(value).__name__} {value!r}"
+        )
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
+def _quantity(dimension: str) -> BeforeValidator:
+    return BeforeValidator(lambda v: parse_quantity(v, dimension))
+
+
+# pydantic field types: declare a field as ``altitude_km: LengthKm`` and it accepts "550 km".
+LengthKm = Annotated[float, _quantity("length_km")]
+DurationS = Annotated[float, _quantity("duration_s")]
+AngleDeg = Annotated[float, _quantity("angle_deg")]
+AreaM2 = Annotated[float, _quantity("area_m2")]
+PowerW = Annotated[float, _quantity("power_w")]
+EnergyWh = Annotated[float, _quantity("energy_wh")]
+HeatCapacityJK = Annotated[float, _quantity("heat_capacity_j_k")]
+Fraction = Annotated[float, _quantity("fraction")]
+FractionPerYear = Annotated[float, _quantity("fraction_per_year")]
+MassKg = Annotated[float, _quantity("mass_kg")]
+
+
+def parse_temperature_k(value: object) -> float:
+    """Return a temperature in kelvin from ``"85 C"``, ``"358 K"`` or a bare number in kelvin."""
+    if isinstance(value, str):
+        match = _QUANTITY.match(value)
+        if match is None or match.group(2) not in ("K", "C", "°C", "degC"):
+            raise ValueError(
+                f"could not read {value!r} as a temperature; write e.g. '85 C' or '358 K'"
+            )
+        number = float(match.group(1))
+        kelvin = number if match.group(2) == "K" else number + 273.15
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        kelvin = float(value)
+    else:
+        raise ValueError(f"expected a temperature such as '85 C', got {value!r}")
+    if not kelvin > 0.0:
+        raise ValueError(f"temperature {value!r} is at or below absolute zero")
+    return kelvin
+
+
+TemperatureK = Annotated[float, BeforeValidator(parse_temperature_k)]

@@ -1,0 +1,45 @@
+"""Shared fixtures: small scenarios built as dicts, so each test can change one field."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+SPACECRAFT: dict[str, Any] = {
+    "solar_array": {"area": "20 m2", "efficiency": "30 %", "pointing": "sun-tracking"},
+    "battery": {"capacity": "4 kWh", "depth_of_discharge": "80 %"},
+    "radiator": {"area": "2 m2", "sides": 2, "heat_capacity": "100 kJ/K"},
+    "bus_power": "800 W",
+    "compute": {"accelerator": "h100-sxm", "count": 2, "max_temperature": "60 C"},
+}
+
+
+def small_scenario_dict(**overrides: Any) -> dict[str, Any]:
+    """A 2-plane Walker shell of 6 satellites over 3 h at 60 s: fast, with eclipses."""
+    data: dict[str, Any] = {
+        "name": "small",
+        "description": "test scenario",
+        "time": {"start": "2027-03-20T00:00:00Z", "duration": "3 h", "step": "60 s"},
+        "constellation": [
+            {
+                "type": "walker",
+                "name": "w",
+                "altitude": "550 km",
+                "inclination": "53 deg",
+                "planes": 2,
+                "sats_per_plane": 3,
+                "phasing": 1,
+                "spacecraft": "node",
+            }
+        ],
+        "spacecraft": {"node": copy.deepcopy(SPACECRAFT)},
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def small_dict() -> dict[str, Any]:
+    return small_scenario_dict()

@@ -1,0 +1,89 @@
+"""The command line as a user meets it: exit codes, messages without tracebacks, run folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import yaml
+
+from tests.conftest import small_scenario_dict
+
+
+def _cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CI": "true"}
+    return subprocess.run(
+        [sys.executable, "-m", "orbitgrid", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def _write(tmp_path, data, name="s.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_scenarios_lists_shipped_ones():
+    done = _cli("scenarios")
+    assert done.returncode == 0
+    assert "dawn-dusk-cluster" in done.stdout
+    assert "starlink-shell1-edge" in done.stdout
+
+
+def test_validate_ok(tmp_path):
+    done = _cli("validate", str(_write(tmp_path, small_scenario_dict())))
+    assert done.returncode == 0, done.stderr
+    assert "ok: <Plan 'small': 6 satellites" in done.stdout
+
+
+def test_bad_scenario_exits_2_without_traceback(tmp_path):
+    data = small_scenario_dict()
+    data["constellation"][0]["altitude"] = "550 kn"
+    done = _cli("validate", str(_write(tmp_path, data)))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "constellation[0].altitude: unknown unit 'kn'" in done.stderr
+
+
+def test_missing_file_exits_2(tmp_path):
+    done = _cli("run", str(tmp_path / "absent.yaml"))
+    assert done.returncode == 2
+    assert "not found" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_unknown_option_exits_2():
+    done = _cli("run", "--frobnicate")
+    assert done.returncode == 2
+
+
+def test_run_writes_folder_and_prints_summary(tmp_path):
+    out = tmp_path / "run"
+    done = _cli("run", str(_write(tmp_path, small_scenario_dict())), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert f"run folder: {out}" in done.stdout
+    assert "delivered/installed" in done.stdout
+    assert json.loads((out / "summary.json").read_text())["scenario"] == "small"
+
+
+def test_run_refuses_to_overwrite_and_keeps_files(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    done = _cli("run", str(_write(tmp_path, small_scenario_dict())), "--out", str(out))
+    assert done.returncode == 2
+    assert "already exists" in done.stderr
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_quiet_prints_only_the_folder(tmp_path):
+    out = tmp_path / "run"
+    done = _cli("run", str(_write(tmp_path, small_scenario_dict())), "--out", str(out), "-q")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"run folder: {out}"

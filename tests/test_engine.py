@@ -1,0 +1,123 @@
+"""The engine's contract: chunking does not change results, runs are deterministic, the
+dataset follows the conventions other stages build on, and the run folder is written safely."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import orbitgrid
+from orbitgrid.engine import chunk_steps
+from orbitgrid.errors import OrbitgridError
+from orbitgrid.plan import build_plan
+from orbitgrid.scenario import scenario_from_dict
+from tests.conftest import small_scenario_dict
+
+
+def _run(**overrides):
+    return orbitgrid.run(scenario_from_dict(small_scenario_dict(**overrides)))
+
+
+def test_chunking_does_not_change_results():
+    """Same numbers whether the time grid is walked in one chunk or in many (to 1e-9)."""
+    whole = _run()
+    chunked = _run(engine={"chunk_satellite_steps": 1000})
+    scenario = scenario_from_dict(small_scenario_dict(engine={"chunk_satellite_steps": 1000}))
+    assert chunk_steps(build_plan(scenario)) < scenario.time.step_count  # really several chunks
+    xr.testing.assert_allclose(whole.dataset, chunked.dataset, rtol=1e-6, atol=1e-6)
+    assert whole.summary["total"]["state_of_charge_min"] == pytest.approx(
+        chunked.summary["total"]["state_of_charge_min"], rel=1e-9
+    )
+
+
+def test_runs_are_deterministic():
+    first, second = _run(), _run()
+    xr.testing.assert_identical(first.dataset, second.dataset)
+
+
+def test_dataset_conventions():
+    """Named dims, coordinates, and a units attribute on every variable."""
+    result = _run()
+    ds = result.dataset
+    assert dict(ds.sizes) == {"time": 180, "satellite": 6}
+    assert ds.time.dtype == np.dtype("datetime64[ns]")
+    assert ds.time.values[0] == np.datetime64("2027-03-20T00:00:00")
+    assert list(ds.satellite_name.values[:2]) == ["w-0-0", "w-0-1"]
+    assert set(ds.shell.values) == {"w"}
+    for name, variable in ds.data_vars.items():
+        assert "units" in variable.attrs, name
+        assert "long_name" in variable.attrs, name
+        assert variable.dims == ("time", "satellite"), name
+
+
+def test_output_stride_keeps_every_nth_step():
+    every = _run(output={"every": "5 min"})
+    full = _run()
+    assert every.dataset.sizes["time"] == 36
+    xr.testing.assert_allclose(every.dataset, full.dataset.isel(time=slice(None, None, 5)))
+
+
+def test_delivered_never_exceeds_installed_and_soc_in_window():
+    ds = _run().dataset
+    assert float(ds.compute_fraction.max()) <= 1.0 + 1e-6
+    assert float(ds.state_of_charge.min()) >= 0.2 - 1e-6  # 80 % depth of discharge
+    assert float(ds.state_of_charge.max()) <= 1.0 + 1e-6
+
+
+def test_run_folder(tmp_path):
+    target = tmp_path / "run"
+    result = orbitgrid.run(scenario_from_dict(small_scenario_dict()), out_dir=target)
+    assert result.run_dir == target
+    assert sorted(p.name for p in target.iterdir()) == [
+        "dataset.zarr",
+        "scenario.yaml",
+        "shells.csv",
+        "summary.json",
+    ]
+    summary = json.loads((target / "summary.json").read_text())
+    assert summary["satellites"] == 6
+    assert set(summary["shells"]) == {"w"}
+    table = pd.read_csv(target / "shells.csv")
+    assert list(table["shell"]) == ["w", "total"]
+    ds = xr.open_zarr(target / "dataset.zarr")
+    assert ds.sizes["time"] == 180
+    assert not list(tmp_path.glob(".*partial*"))  # no staging folder left behind
+
+
+def test_existing_run_folder_is_never_overwritten(tmp_path):
+    target = tmp_path / "run"
+    target.mkdir()
+    (target / "keep.txt").write_text("precious")
+    with pytest.raises(OrbitgridError, match="already exists and is not empty"):
+        orbitgrid.run(scenario_from_dict(small_scenario_dict()), out_dir=target)
+    assert (target / "keep.txt").read_text() == "precious"
+
+
+def test_failed_run_leaves_no_folder(tmp_path, monkeypatch):
+    """A run that dies half-way leaves neither the target nor a staging folder."""
+    from orbitgrid.spacecraft import stages
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(stages, "operate", explode)
+    with pytest.raises(RuntimeError):
+        orbitgrid.run(scenario_from_dict(small_scenario_dict()), out_dir=tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_reprs():
+    scenario = scenario_from_dict(small_scenario_dict())
+    assert repr(scenario) == "<Scenario 'small': 1 shell(s) [w], 180 steps of 60 s>"
+    assert repr(build_plan(scenario)) == "<Plan 'small': 6 satellites in 1 shell(s) × 180 steps>"
+    assert repr(orbitgrid.run(scenario)) == "<Result 'small': 180 time × 6 satellite>"
+
+
+def test_dataset_can_be_skipped():
+    result = _run(output={"dataset": False})
+    assert result.summary["satellites"] == 6
+    assert len(result.dataset.data_vars) == 0
