@@ -121,3 +121,20 @@ def test_dataset_can_be_skipped():
     result = _run(output={"dataset": False})
     assert result.summary["satellites"] == 6
     assert len(result.dataset.data_vars) == 0
+
+
+def test_economics_section_adds_costs_from_delivered_compute():
+    result = _run(economics={"overrides": {"launch_cost_usd_per_kg": 500}, "mission": "5 yr"})
+    shell = result.summary["economics"]["shells"]["w"]
+    delivered = result.summary["shells"]["w"]["delivered_compute_fraction"]
+    assert shell["orbital"]["delivered_fraction"] == pytest.approx(delivered)
+    assert shell["orbital"]["cost_per_gpu_hour_usd"] > 0
+    assert "economics" not in _run().summary
+
+
+def test_economics_override_typo_is_a_clear_error():
+    from orbitgrid.errors import ScenarioError
+
+    data = small_scenario_dict(economics={"overrides": {"launch_cost_per_kg": 500}})
+    with pytest.raises(ScenarioError, match=r"economics\.overrides.*launch_cost_usd_per_kg"):
+        scenario_from_dict(data)

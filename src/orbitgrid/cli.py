@@ -68,6 +68,22 @@ def _summary_table(summary: dict[str, Any]) -> Table:
     return table
 
 
+def _economics_table(economics: dict[str, Any]) -> Table:
+    table = Table(title=f"cost of ownership over {economics['mission_years']:g} years")
+    for column in ("shell", "orbit $/GPU-h", "Earth $/GPU-h", "orbit/Earth", "break-even $/kg"):
+        table.add_column(column, justify="right")
+    for name, result in economics["shells"].items():
+        break_even = result["break_even_launch_cost_usd_per_kg"]
+        table.add_row(
+            name,
+            f"{result['orbital']['cost_per_gpu_hour_usd']:,.2f}",
+            f"{result['terrestrial']['cost_per_gpu_hour_usd']:,.2f}",
+            f"{result['cost_ratio']:,.1f}×",
+            "none" if break_even is None else f"{break_even:,.0f}",
+        )
+    return table
+
+
 @app.command()
 def run(
     scenario: ScenarioArg,
@@ -103,6 +119,8 @@ def run(
         result = run_scenario(loaded, target)
     if not quiet:
         console.print(_summary_table(result.summary))
+        if "economics" in result.summary:
+            console.print(_economics_table(result.summary["economics"]))
         rate = result.summary["satellite_steps_per_s"]
         console.print(f"{result.summary['runtime_s']:.2f} s, {rate:,.0f} satellite-steps/s")
     console.print(f"run folder: {result.run_dir}")
@@ -117,6 +135,57 @@ def validate(scenario: ScenarioArg) -> None:
     loaded = load_scenario(scenario)
     plan = build_plan(loaded)
     console.print(f"ok: {plan!r}")
+
+
+RunDirArg = Annotated[Path, typer.Argument(help="a run folder written by 'orbitgrid run'")]
+
+
+@app.command()
+def report(
+    run_dir: RunDirArg,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="default RUN_DIR/report.html")
+    ] = None,
+    static: Annotated[
+        bool, typer.Option("--static", help="also export each figure as PNG/SVG")
+    ] = False,
+) -> None:
+    """Write the self-contained HTML report of a run (opens offline in any browser)."""
+    from orbitgrid.report import build_report
+
+    console.print(f"report: {build_report(run_dir, out=out, static=static)}")
+
+
+export_app = typer.Typer(help="Export a run to other tools' formats.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("czml")
+def export_czml(
+    run_dir: RunDirArg,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="default RUN_DIR/scene.czml")
+    ] = None,
+) -> None:
+    """Write a CZML scene (satellites, ground stations) for Cesium."""
+    from orbitgrid.report import export_czml as export
+
+    console.print(f"czml: {export(run_dir, out=out)}")
+
+
+@app.command()
+def compare(
+    run_dirs: Annotated[list[Path], typer.Argument(help="two or more run folders")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="comparison report file")] = Path(
+        "comparison.html"
+    ),
+) -> None:
+    """Write a report comparing the summaries of several runs."""
+    from orbitgrid.report import compare_runs
+
+    if len(run_dirs) < 2:
+        raise OrbitgridError(f"compare needs at least two run folders, got {len(run_dirs)}")
+    console.print(f"comparison: {compare_runs(run_dirs, out)}")
 
 
 @app.command()

@@ -143,12 +143,20 @@ class RunObserver:
     on_chunk: Callable[[Chunk], None] = lambda chunk: None
 
 
+Analysis = Callable[[Plan, dict[str, Any]], dict[str, Any]]
+
+
 @dataclass
 class Pipeline:
-    """Stages and reducers in order; what ``run`` executes."""
+    """What ``execute`` runs: stages over time, reducers per chunk, analyses at the end.
+
+    An *analysis* works on the finished summary (no time axis), e.g. economics from the
+    delivered compute; what it returns is merged into the summary.
+    """
 
     stages: Sequence[Stage]
     reducers: Sequence[Reducer] = field(default_factory=list)
+    analyses: Sequence[Analysis] = field(default_factory=list)
 
     @property
     def variables(self) -> tuple[Variable, ...]:
@@ -185,6 +193,8 @@ def execute(
     summary: dict[str, Any] = {}
     for reducer in pipeline.reducers:
         _merge(summary, reducer.finalize(plan))
+    for analysis in pipeline.analyses:
+        _merge(summary, analysis(plan, summary))
     return summary
 
 
@@ -207,4 +217,11 @@ def prepare(scenario: Scenario) -> tuple[Plan, Pipeline]:
     from orbitgrid.summary import CoreSummary
 
     plan = build_plan(scenario)
-    return plan, Pipeline(stages=default_stages(plan), reducers=[CoreSummary(plan)])
+    analyses: list[Analysis] = []
+    if scenario.economics is not None:
+        from orbitgrid.economics.stage import economics_analysis
+
+        analyses.append(economics_analysis)
+    return plan, Pipeline(
+        stages=default_stages(plan), reducers=[CoreSummary(plan)], analyses=analyses
+    )

@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from orbitgrid.economics.assumptions import EconomicsSection
 from orbitgrid.errors import ScenarioError
 from orbitgrid.spacecraft.accelerators import accelerator_catalog
 from orbitgrid.units import (
@@ -289,6 +290,9 @@ class Scenario(_Model):
     spacecraft: dict[str, Spacecraft] = Field(min_length=1)
     output: Output = Output()
     engine: EngineOptions = EngineOptions()
+    economics: EconomicsSection | None = Field(
+        default=None, description="cost of ownership vs a terrestrial data center, if present"
+    )
     seed: int = 0
     # Folder that relative paths (element files) are resolved against; not part of the YAML.
     base_dir: Path = Field(default=Path("."), exclude=True)
