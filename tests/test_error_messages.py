@@ -126,3 +126,37 @@ def test_scenario_is_not_modified_by_validation():
     before = copy.deepcopy(data)
     scenario_from_dict(data)
     assert data == before
+
+
+def test_scenario_reference_documents_every_key():
+    """docs/scenario.md names every YAML key of the schema (so the reference cannot drift)."""
+    import typing
+    from pathlib import Path
+
+    from pydantic import BaseModel
+
+    from orbitgrid.scenario import Scenario
+
+    doc = (Path(__file__).parents[1] / "docs" / "scenario.md").read_text()
+    missing, visited = [], set()
+
+    def models_in(annotation):
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield annotation
+        for arg in typing.get_args(annotation):
+            yield from models_in(arg)
+
+    def walk(model: type[BaseModel]) -> None:
+        visited.add(model.__name__)
+        for name, field in model.model_fields.items():
+            if field.exclude:
+                continue
+            key = field.alias or name
+            if f"`{key}" not in doc and f".{key}`" not in doc:
+                missing.append(f"{model.__name__}.{key}")
+            for inner in models_in(field.annotation):
+                walk(inner)
+
+    walk(Scenario)
+    assert {"WalkerShell", "Radiator", "EconomicsSection"} <= visited
+    assert not missing, f"undocumented scenario keys: {missing}"
