@@ -53,6 +53,28 @@ class Variable:
         return attrs
 
 
+class Workspace:
+    """Reusable output buffers, one per name, valid until the same name is asked for again.
+
+    Stages take their large per-chunk arrays from here instead of allocating fresh memory at
+    every chunk: first-touch page faults on fresh buffers cost as much as some of the physics.
+    The contract that makes this safe: arrays a stage returns live for one chunk only; sinks
+    and reducers copy or fold what they keep before the next chunk starts.
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def empty(self, name: str, shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
+        """An uninitialised array of ``shape``; the same memory as the last call for ``name``
+        when the shape and dtype match."""
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.shape != shape or buffer.dtype != np.dtype(dtype):
+            buffer = np.empty(shape, dtype=dtype)
+            self._buffers[name] = buffer
+        return buffer
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A run of consecutive time steps: ``start_step`` … ``start_step + step_count − 1``."""
@@ -64,6 +86,7 @@ class Chunk:
     times_utc: np.ndarray  # [time] datetime64[ns]
     jd_whole: np.ndarray  # [time] split UTC Julian date, whole part
     jd_fraction: np.ndarray  # [time] fraction
+    workspace: Workspace = field(default_factory=Workspace, compare=False, repr=False)
 
     @property
     def t0_s(self) -> float:
@@ -129,10 +152,11 @@ def iter_chunks(plan: Plan) -> Iterator[Chunk]:
     """The chunks of the plan's time grid, in order."""
     size = chunk_steps(plan)
     step_s = plan.scenario.time.step_s
+    workspace = Workspace()
     for index, start in enumerate(range(0, plan.step_count, size)):
         times = plan.times_utc[start : start + size]
         whole, fraction = julian_date_split(times)
-        yield Chunk(index, start, len(times), step_s, times, whole, fraction)
+        yield Chunk(index, start, len(times), step_s, times, whole, fraction, workspace)
 
 
 @dataclass

@@ -33,6 +33,9 @@ _SUMS = (
 )
 
 
+_BLOCK = 64
+
+
 @njit(parallel=True, fastmath=FASTMATH, cache=True)
 def _accumulate(
     sunlit,
@@ -55,23 +58,28 @@ def _accumulate(
     # propagation failed (NaN) are skipped. Returns the constellation's delivered TFLOPS per
     # time step, for the minimum and maximum over the run.
     n_time, n_sat = sunlit.shape
-    for s in prange(n_sat):
+    n_blocks = (n_sat + _BLOCK - 1) // _BLOCK
+    for b in prange(n_blocks):
+        # Blocks of satellites, time outside and satellites inside: contiguous reads.
+        first = b * _BLOCK
+        last = min(n_sat, first + _BLOCK)
         for k in range(n_time):
-            if not (np.isfinite(sunlit[k, s]) and np.isfinite(temperature[k, s])):
-                continue
-            sums[0, s] += 1.0
-            sums[1, s] += sunlit[k, s]
-            sums[2, s] += soc[k, s]
-            sums[3, s] += fraction[k, s]
-            sums[4, s] += tflops[k, s]
-            sums[5, s] += limit[k, s] == LIMIT_ENERGY
-            sums[6, s] += limit[k, s] == LIMIT_THERMAL
-            sums[7, s] += bus[k, s] < bus_demand_w[s] * (1.0 - 1e-9)
-            sums[8, s] += generated[k, s] * step_h
-            sums[9, s] += curtailed[k, s] * step_h
-            sums[10, s] += compute[k, s] * step_h
-            min_soc[s] = min(min_soc[s], soc[k, s])
-            max_temperature[s] = max(max_temperature[s], temperature[k, s])
+            for s in range(first, last):
+                if not (np.isfinite(sunlit[k, s]) and np.isfinite(temperature[k, s])):
+                    continue
+                sums[0, s] += 1.0
+                sums[1, s] += sunlit[k, s]
+                sums[2, s] += soc[k, s]
+                sums[3, s] += fraction[k, s]
+                sums[4, s] += tflops[k, s]
+                sums[5, s] += limit[k, s] == LIMIT_ENERGY
+                sums[6, s] += limit[k, s] == LIMIT_THERMAL
+                sums[7, s] += bus[k, s] < bus_demand_w[s] * (1.0 - 1e-9)
+                sums[8, s] += generated[k, s] * step_h
+                sums[9, s] += curtailed[k, s] * step_h
+                sums[10, s] += compute[k, s] * step_h
+                min_soc[s] = min(min_soc[s], soc[k, s])
+                max_temperature[s] = max(max_temperature[s], temperature[k, s])
     total = np.zeros(n_time)
     for k in prange(n_time):
         acc = 0.0

@@ -129,14 +129,20 @@ def test_shapes_time_varying_sun_and_nan():
         sunlit_fraction(positions_km, sun_km[:2])
 
 
-def test_many_satellites_cross_block_boundaries():
-    """More satellites than a parallel block, several steps: each satellite-step is independent."""
+def test_parallel_kernel_matches_serial_kernel():
+    """Parallel path (≥ 32,768 satellite-steps, blocks of 1,024) equals the serial path exactly.
+
+    4 steps × 9,000 satellites take the parallel kernel, with blocks straddling no time step;
+    each step alone (9,000) takes the serial one. Satellites sit near the shadow edge so every
+    branch (lit, umbra, penumbra) is exercised.
+    """
     rng = np.random.default_rng(11)
-    positions_km = rng.normal(size=(3, 2500, 3))
+    positions_km = rng.normal(size=(4, 9000, 3))
     positions_km *= (R_EARTH_KM + 550.0) / np.linalg.norm(positions_km, axis=-1, keepdims=True)
-    sun_km = AU_KM * np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]])
+    sun_km = AU_KM * np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0], [0, -0.6, 0.8]])
     out = sunlit_fraction(positions_km, sun_km)
-    for t in range(3):
+    assert np.any((out > 0.0) & (out < 1.0)) and np.any(out == 0.0) and np.any(out == 1.0)
+    for t in range(4):
         np.testing.assert_array_equal(out[t], _sunlit_at_fixed_sun_at(positions_km[t], sun_km[t]))
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sgp4.api import Satrec
 from sgp4.io import fix_checksum
 
@@ -389,6 +391,35 @@ def test_omm_errors(tmp_path, file_name, old, new, expected):
     assert old in text
     path = _write(tmp_path, file_name, text.replace(old, new, 1))
     assert str(_error(path)).startswith(f"{path}, {expected}")
+
+
+def test_extension_hint_is_mentioned_when_content_fails(tmp_path):
+    path = _write(tmp_path, "catalog.json", "ISS (ZARYA)\nnot a TLE\n")
+    message = str(_error(path))
+    assert message.startswith(f"{path}, line 2: expected TLE line 1 after the name line")
+    assert message.endswith(
+        "(The file name suggests OMM JSON, but the content does not look like it, so it was "
+        "read as TLE/3LE.)"
+    )
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    which=st.sampled_from([1, 2]),
+    column=st.integers(min_value=2, max_value=67),
+    shift=st.integers(min_value=1, max_value=9),
+)
+def test_any_single_digit_change_is_caught(which, column, shift):
+    """Changing one digit changes the modulo-10 checksum, so no edit to a digit goes unnoticed
+    (it is reported either as a bad checksum or as a bad field)."""
+    lines = [ISS_LINE1, ISS_LINE2]
+    line = lines[which - 1]
+    if not line[column].isdigit():
+        return
+    lines[which - 1] = line[:column] + str((int(line[column]) + shift) % 10) + line[column + 1 :]
+    with pytest.raises(InputFileError) as info:
+        parse_elements("\n".join(lines), "edited.tle")
+    assert info.value.line_number in (1, 2)
 
 
 def test_satellite_file_with_no_records(tmp_path):

@@ -112,3 +112,18 @@ def test_beta_angle_broadcasts_and_never_nan():
     beta = beta_angle_rad(normals, sun[:, None, :])
     assert beta.shape == (5, 7)
     assert np.isfinite(beta_angle_rad(np.array([1.0 + 1e-15, 0, 0]), np.array([1.0, 0, 0])))
+
+
+def test_engine_beta_kernel_matches_reference_definition():
+    """The compiled sin β / β pass equals beta_angle_rad (asin of n̂·ŝ) to 1e-12."""
+    from orbitgrid.orbits.sun import beta_angle_rad, beta_angles
+
+    rng = np.random.default_rng(7)
+    normal = rng.normal(size=(20, 30, 3))
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+    sun = rng.normal(size=(20, 3))
+    sun /= np.linalg.norm(sun, axis=-1, keepdims=True)
+    sin_beta, beta_deg = beta_angles(normal, sun)
+    expected = beta_angle_rad(normal, sun[:, None, :])
+    np.testing.assert_allclose(beta_deg, np.degrees(expected), atol=1e-10)
+    np.testing.assert_allclose(sin_beta, np.sin(expected), atol=1e-12)

@@ -90,10 +90,11 @@ def _arrays(d) -> SpacecraftArrays:
 def test_operations_invariants(d):
     params = _arrays(d)
     position_km, normal, sunlit, sun_km = _geometry(d["seed"])
+    sin_beta = normal[..., 0]  # sun along +x
     out, limit, energy_end, temp_end = operate(
         params,
         position_km,
-        normal,
+        sin_beta,
         sunlit,
         sun_km,
         0.0,
@@ -172,7 +173,7 @@ def test_energy_limited_in_eclipse_then_recovers():
     out, limit, _, _ = operate(
         params,
         position_km,
-        normal,
+        normal[..., 0],
         sunlit,
         sun_km,
         0.0,

@@ -52,10 +52,9 @@ _SGP4_EPOCH0_JD = 2433281.5
 _ORDINAL_TO_JD = 1721424.5
 # Radians per minute per (revolution per day): SGP4 works in rad/min.
 _REV_PER_DAY_TO_RAD_PER_MIN = 2.0 * math.pi / 1440.0
-# Alpha-5 catalogue numbers stop at Z9999 = 339999; python-sgp4 cannot hold larger numbers.
-_MAX_SGP4_SATNUM = 339_999
+# Alpha-5 catalogue numbers stop at Z9999 = 339999; no TLE, and no python-sgp4 record, can
+# hold a larger one.
 _MAX_ALPHA5_SATNUM = 339_999
-_MAX_FIVE_DIGIT_SATNUM = 99_999
 
 _EXTENSION_HINTS: dict[str, ElementFormat] = {
     ".tle": "tle",
@@ -245,7 +244,22 @@ def parse_elements(
     file_format = _detect_format(text, source_name, format_hint)
     norad_ids: list[int] | None = None
     if file_format == "tle":
-        names, satrecs, tle_lines = _parse_tle(text, source_name)
+        try:
+            names, satrecs, tle_lines = _parse_tle(text, source_name)
+        except InputFileError as error:
+            if format_hint in (None, "tle"):
+                raise
+            # A misnamed TLE file still loads; only when it fails is the name worth a word.
+            line_number = error.line_number  # type: ignore[attr-defined]
+            where = source_name if line_number is None else f"{source_name}, line {line_number}"
+            problem = str(error).removeprefix(f"{where}: ")
+            note = (
+                f"(The file name suggests {_FORMAT_NAMES[format_hint]}, but the content does "
+                "not look like it, so it was read as TLE/3LE.)"
+            )
+            hinted = _file_error(source_name, line_number, f"{problem}\n\n{note}")
+            hinted.line = error.line  # type: ignore[attr-defined]
+            raise hinted from None
     else:
         read_records = {
             "omm-xml": _omm_records_xml,
@@ -812,7 +826,7 @@ def _satrec_from_omm(record: _OmmRecord, source: str) -> tuple[str, Satrec, int]
     satrec.revnum = _omm_int(source, record, "REV_AT_EPOCH", 0) % 100_000
     # python-sgp4 stores at most alpha-5 Z9999; beyond that the catalogue number lives only in
     # ElementSet.norad_id (SGP4 itself never uses it).
-    satnum = norad_id if norad_id <= _MAX_SGP4_SATNUM else 0
+    satnum = norad_id if norad_id <= _MAX_ALPHA5_SATNUM else 0
     rev_per_day = _REV_PER_DAY_TO_RAD_PER_MIN
     satrec.sgp4init(
         WGS72,

@@ -15,7 +15,7 @@ from orbitgrid.constants import WGS84
 from orbitgrid.engine import Arrays, Chunk, Variable
 from orbitgrid.orbits.eclipse import sunlit_fraction
 from orbitgrid.orbits.j2 import propagate_circular_j2
-from orbitgrid.orbits.sun import sun_position_km
+from orbitgrid.orbits.sun import beta_angles, sun_position_km
 from orbitgrid.orbits.timescale import gmst_rad
 from orbitgrid.plan import Plan
 
@@ -41,14 +41,18 @@ class OrbitStage:
 
     def __call__(self, plan: Plan, chunk: Chunk, arrays: Arrays, state: None):
         shape = (chunk.step_count, plan.satellite_count, 3)
-        position_km = np.empty(shape)
-        normal = np.empty(shape)
+        position_km = chunk.workspace.empty("position_km", shape)
+        normal = chunk.workspace.empty("orbit_normal", shape)
         status = np.zeros(shape[:2], dtype=np.int8)
         for shell in plan.shells:
             cut = shell.satellites
             if shell.circular is not None:
-                position_km[:, cut], normal[:, cut] = propagate_circular_j2(
-                    shell.circular, chunk.t0_s, chunk.step_s, chunk.step_count
+                propagate_circular_j2(
+                    shell.circular,
+                    chunk.t0_s,
+                    chunk.step_s,
+                    chunk.step_count,
+                    out=(position_km[:, cut], normal[:, cut]),
                 )
             else:
                 from orbitgrid.orbits.sgp4_propagation import propagate_teme
@@ -82,9 +86,9 @@ class SunStage:
         sun_km = sun_position_km(chunk.jd_whole, chunk.jd_fraction)
         lit = sunlit_fraction(arrays["position_km"], sun_km, WGS84.radius_km)
         sun_unit = sun_km / np.linalg.norm(sun_km, axis=-1, keepdims=True)
-        sin_beta = np.einsum("tsk,tk->ts", arrays["orbit_normal"], sun_unit)
-        beta_deg = np.degrees(np.arcsin(np.clip(sin_beta, -1.0, 1.0)))
-        return {"sun_position_km": sun_km, "sunlit_fraction": lit, "beta_deg": beta_deg}, None
+        sin_beta, beta_deg = beta_angles(arrays["orbit_normal"], sun_unit)
+        arrays_out = {"sun_position_km": sun_km, "sunlit_fraction": lit, "sin_beta": sin_beta}
+        return {**arrays_out, "beta_deg": beta_deg}, None
 
 
 class SubpointStage:

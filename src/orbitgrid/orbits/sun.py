@@ -15,8 +15,12 @@ only by the equation of the equinoxes (a rotation about z of at most ≈ 1.1 s o
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
+import numpy as np
+from numba import njit, prange
+
+from orbitgrid._compile import FASTMATH
 from orbitgrid.constants import AU_KM, J2000_JD
 
 _DEG = np.pi / 180.0
@@ -95,3 +99,32 @@ def beta_angle_rad(orbit_normal_unit: np.ndarray, sun_unit: np.ndarray) -> np.nd
         "...i,...i->...", np.asarray(orbit_normal_unit, float), np.asarray(sun_unit, float)
     )
     return np.arcsin(np.clip(cos_angle, -1.0, 1.0))
+
+
+@njit(parallel=True, fastmath=FASTMATH, cache=True)
+def _beta_kernel(normal, sun_unit, sin_beta, beta_deg):
+    n_time, n_sat = sin_beta.shape
+    for k in prange(n_time):
+        sx, sy, sz = sun_unit[k, 0], sun_unit[k, 1], sun_unit[k, 2]
+        for s in range(n_sat):
+            value = normal[k, s, 0] * sx + normal[k, s, 1] * sy + normal[k, s, 2] * sz
+            value = min(1.0, max(-1.0, value))
+            sin_beta[k, s] = value
+            beta_deg[k, s] = math.degrees(math.asin(value))
+
+
+def beta_angles(
+    orbit_normal_unit: np.ndarray, sun_unit: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """sin β and β in degrees for orbit normals [time, satellite, 3] and Sun directions [time, 3].
+
+    The same quantity as :func:`beta_angle_rad`, in one compiled pass for the engine's arrays
+    (the einsum/arcsin chain costs more than the eclipse model per satellite-step).
+    """
+    shape = orbit_normal_unit.shape[:2]
+    sin_beta = np.empty(shape)
+    beta_deg = np.empty(shape)
+    _beta_kernel(
+        orbit_normal_unit, np.ascontiguousarray(sun_unit, dtype=np.float64), sin_beta, beta_deg
+    )
+    return sin_beta, beta_deg

@@ -95,7 +95,7 @@ _BLOCK = 64
 @njit(parallel=True, fastmath=FASTMATH, cache=True)
 def _operate(
     position_km,
-    orbit_normal,
+    sin_beta,
     sunlit,
     sun_unit,
     sun_distance_km,
@@ -132,12 +132,22 @@ def _operate(
     for b in prange(n_blocks):
         first = b * _BLOCK
         last = min(n_sat, first + _BLOCK)
+        # Per-satellite quantities that change slowly or not at all, carried along the block:
+        # degradation (1 − d)^age advances by a constant factor per step, and the Earth view
+        # factor (an acos and a sqrt) is recomputed only when the orbit radius has moved by
+        # more than a metre (circular shells: once per chunk).
+        keep = np.empty(last - first)
+        keep_step = np.empty(last - first)
+        radius_seen = np.full(last - first, -1.0)
+        view_seen = np.empty(last - first)
+        for s in range(first, last):
+            keep[s - first] = math.exp((p_age0[s] + t0_s) / JULIAN_YEAR_S * p_log_keep[s])
+            keep_step[s - first] = math.exp(step_s / JULIAN_YEAR_S * p_log_keep[s])
         for k in range(n_time):
             sx = sun_unit[k, 0]
             sy = sun_unit[k, 1]
             sz = sun_unit[k, 2]
             flux = solar_flux_w_m2(sun_distance_km[k])
-            age_s = t0_s + k * step_s
             for s in range(first, last):
                 energy = energy_wh[s]
                 temp = temperature_k[s]
@@ -146,24 +156,25 @@ def _operate(
                 rz = position_km[k, s, 2]
                 radius = math.sqrt(rx * rx + ry * ry + rz * rz)
                 cos_zenith = (rx * sx + ry * sy + rz * sz) / radius
-                normal_dot_sun = (
-                    orbit_normal[k, s, 0] * sx
-                    + orbit_normal[k, s, 1] * sy
-                    + orbit_normal[k, s, 2] * sz
-                )
+                normal_dot_sun = sin_beta[k, s]
                 lit = sunlit[k, s]
 
-                # Power generated; degradation (1 − d)^age as exp(age·ln(1 − d)).
+                # Power generated.
+                j = s - first
                 generated = (
                     flux
                     * p_area_eff[s]
-                    * math.exp((p_age0[s] + age_s) / JULIAN_YEAR_S * p_log_keep[s])
+                    * keep[j]
                     * array_incidence(p_pointing[s], cos_zenith, normal_dot_sun)
                     * lit
                 )
+                keep[j] *= keep_step[j]
 
                 # Environmental heat on the radiator, whose faces are vertical (normal ⟂ nadir).
-                view_earth = vertical_plate_view_factor(radius / earth_radius_km) * p_sides[s]
+                if abs(radius - radius_seen[j]) > 1e-3:
+                    radius_seen[j] = radius
+                    view_seen[j] = vertical_plate_view_factor(radius / earth_radius_km)
+                view_earth = view_seen[j] * p_sides[s]
                 q_env = p_face_area[s] * (
                     p_alpha[s] * flux * p_sun_view[s] * lit
                     + p_alpha[s] * flux * EARTH_ALBEDO * view_earth * max(0.0, cos_zenith)
@@ -229,7 +240,7 @@ def _operate(
 def operate(
     params: SpacecraftArrays,
     position_km: np.ndarray,
-    orbit_normal: np.ndarray,
+    sin_beta: np.ndarray,
     sunlit_fraction: np.ndarray,
     sun_position_km: np.ndarray,
     t0_s: float,
@@ -238,12 +249,15 @@ def operate(
     temperature_k: np.ndarray,
     earth_radius_km: float,
     installed_tflops: np.ndarray | None = None,
+    workspace=None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Step every satellite through one time chunk; see the module docstring for the model.
 
-    Inputs are shaped [time, satellite(, 3)]; ``sun_position_km`` is [time, 3]. ``energy_wh``
+    Inputs are shaped [time, satellite(, 3)]: inertial positions, sin β (orbit normal · Sun
+    direction) and the sunlit fraction; ``sun_position_km`` is [time, 3]. ``energy_wh``
     and ``temperature_k`` ([satellite]) are the state at the start of the chunk;
     ``installed_tflops`` ([satellite]) scales ``compute_fraction`` into ``delivered_tflops``.
+    ``workspace`` (an ``engine.Workspace``), when given, provides the output buffers.
     Energy and temperature outputs are the state at the *end* of each step. Returns the outputs (each
     [time, satellite], float64), the limit code per step (int8) and the new state (energy,
     temperature); the input state arrays are not modified.
@@ -253,14 +267,18 @@ def operate(
     sun_distance_km = np.linalg.norm(sun_position_km, axis=-1)
     sun_unit = np.ascontiguousarray(sun_position_km / sun_distance_km[:, None])
     n_time, n_sat = sunlit_fraction.shape
-    out = np.empty((len(OUTPUT_NAMES), n_time, n_sat))
-    limit = np.empty((n_time, n_sat), dtype=np.int8)
+    shape = (len(OUTPUT_NAMES), n_time, n_sat)
+    if workspace is None:
+        out, limit = np.empty(shape), np.empty(shape[1:], dtype=np.int8)
+    else:
+        out = workspace.empty("spacecraft_outputs", shape)
+        limit = workspace.empty("limit_code", shape[1:], np.int8)
     energy = np.array(energy_wh, dtype=np.float64)
     temperature = np.array(temperature_k, dtype=np.float64)
     p = params
     _operate(
         position_km,
-        orbit_normal,
+        sin_beta,
         sunlit_fraction,
         sun_unit,
         sun_distance_km,

@@ -52,7 +52,7 @@ class OperationsStage:
         outputs, limit, energy_wh, temperature_k = operate(
             plan.spacecraft,
             arrays["position_km"],
-            arrays["orbit_normal"],
+            arrays["sin_beta"],
             arrays["sunlit_fraction"],
             arrays["sun_position_km"],
             chunk.t0_s,
@@ -61,6 +61,7 @@ class OperationsStage:
             temperature_k,
             WGS84.radius_km,
             plan.installed_tflops,
+            chunk.workspace,
         )
         outputs["limit_code"] = limit
         return outputs, (energy_wh, temperature_k)

@@ -89,7 +89,13 @@ def linearised_conductance(
     """C/Δt + 4εσA·T³, W/K: the effective conductance of one semi-implicit step."""
     return (
         heat_capacity_j_k / step_s
-        + 4.0 * emissivity * STEFAN_BOLTZMANN_W_M2_K4 * emitting_area_m2 * temperature_k**3
+        + 4.0
+        * emissivity
+        * STEFAN_BOLTZMANN_W_M2_K4
+        * emitting_area_m2
+        * temperature_k
+        * temperature_k
+        * temperature_k
     )
 
 

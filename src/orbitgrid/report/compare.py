@@ -1,0 +1,155 @@
+"""Comparison report of several runs: a table of their headline figures and bar charts.
+
+Only ``summary.json`` of each run is read (never the datasets), so comparing large runs is
+fast. Figures come from ``summary["total"]`` and, when present, ``summary["economics"]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+from pathlib import Path
+
+import plotly.graph_objects as go
+
+from orbitgrid import __version__
+from orbitgrid.errors import OrbitgridError
+from orbitgrid.report.figures import ReportFigure, color, figure_html, new_figure, table_html
+from orbitgrid.report.page import Page, PageSection, render_page
+from orbitgrid.report.runfolder import RunFolder, load_run, write_atomic
+from orbitgrid.report.sections._common import figure_value
+
+COMPARED_FIGURES: tuple[tuple[str, str, float], ...] = (
+    ("satellites", "satellites", 1.0),
+    ("delivered_compute_fraction", "delivered compute fraction (%)", 100.0),
+    ("installed_compute_pflops", "installed compute (PFLOPS)", 1.0),
+    ("delivered_compute_pflops_mean", "delivered compute, mean (PFLOPS)", 1.0),
+    ("sunlit_fraction", "sunlit fraction (%)", 100.0),
+    ("eclipse_minutes_per_orbit", "eclipse (min/orbit)", 1.0),
+    ("state_of_charge_min", "battery state of charge, minimum (%)", 100.0),
+    ("temperature_max_c", "temperature, maximum (°C)", 1.0),
+    ("hours_limited_by_energy_per_satellite", "energy-limited (h/satellite)", 1.0),
+    ("hours_limited_by_heat_per_satellite", "heat-limited (h/satellite)", 1.0),
+    ("energy_generated_mwh", "energy generated (MWh)", 1.0),
+)
+"""``summary["total"]`` keys compared, with their labels (unit included) and scale factors."""
+
+ECONOMICS_FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("orbital", "cost_per_gpu_hour_usd", "orbit: USD per delivered GPU-hour"),
+    ("terrestrial", "cost_per_gpu_hour_usd", "Earth: USD per delivered GPU-hour"),
+    ("orbital", "lifecycle_cost_usd", "orbit: lifecycle cost (USD)"),
+)
+"""Economics figures compared when a run has them: (option, key, label with unit)."""
+
+CHARTED = (
+    "delivered_compute_fraction",
+    "delivered_compute_pflops_mean",
+    "state_of_charge_min",
+    "temperature_max_c",
+)
+"""Figures drawn as bar charts (the rest are in the table)."""
+
+
+def _label(run: RunFolder, seen: dict[str, int]) -> str:
+    name = run.name
+    seen[name] = seen.get(name, 0) + 1
+    return name if seen[name] == 1 else f"{name} ({run.path.name})"
+
+
+def _rows(runs: list[RunFolder]) -> list[tuple[str, list[float | None]]]:
+    rows = []
+    for key, label, scale in COMPARED_FIGURES:
+        values = []
+        for run in runs:
+            value = figure_value(run.total, key)
+            if value is None and key == "satellites":
+                value = figure_value(run.summary, key)
+            values.append(None if value is None else value * scale)
+        if any(v is not None for v in values):
+            rows.append((label, values))
+    for option, key, label in ECONOMICS_FIGURES:
+        values = []
+        for run in runs:
+            econ = run.summary.get("economics")
+            entry = econ.get(option) if isinstance(econ, dict) else None
+            values.append(figure_value(entry, key) if isinstance(entry, dict) else None)
+        if any(v is not None for v in values):
+            rows.append((label, values))
+    return rows
+
+
+def compare_runs(run_dirs: list[str | os.PathLike[str]], out: str | os.PathLike[str]) -> Path:
+    """Write an HTML report comparing the summaries of several runs; return its path.
+
+    Parameters
+    ----------
+    run_dirs : list of paths
+        Run folders (at least one; two or more to compare).
+    out : path
+        The HTML file to write (a directory means ``<out>/compare.html``).
+
+    Raises
+    ------
+    OrbitgridError
+        No run given, or one of them is not a run folder.
+    """
+    if not run_dirs:
+        raise OrbitgridError("compare needs at least one run folder (two or more to compare)")
+    runs = [load_run(d) for d in run_dirs]
+    seen: dict[str, int] = {}
+    labels = [_label(run, seen) for run in runs]
+    rows = _rows(runs)
+    table = table_html(["figure", *labels], [[label, *values] for label, values in rows])
+
+    figures: list[ReportFigure] = []
+    by_label = {label: values for label, values in rows}
+    for key, label, _ in COMPARED_FIGURES:
+        if key not in CHARTED or label not in by_label:
+            continue
+        fig = new_figure(label[0].upper() + label[1:], "run", label)
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=by_label[label],
+                marker={"color": [color(i) for i in range(len(labels))]},
+                hovertemplate="%{x}: %{y:,.4g}<extra></extra>",
+                showlegend=False,
+            )
+        )
+        fig.update_layout(hovermode="closest", height=360)
+        figures.append(ReportFigure(key, fig, f"{label} of each run (summary.json total)."))
+    cost_labels = [label for _, _, label in ECONOMICS_FIGURES[:2] if label in by_label]
+    if cost_labels:
+        fig = new_figure("Cost per delivered GPU-hour", "run", "USD per delivered GPU-hour")
+        for index, label in enumerate(cost_labels):
+            fig.add_trace(
+                go.Bar(
+                    x=labels, y=by_label[label], name=label.split(":")[0], marker_color=color(index)
+                )
+            )
+        fig.update_layout(barmode="group", hovermode="closest", height=360)
+        figures.append(ReportFigure("cost", fig, "Levelised cost per delivered GPU-hour, USD."))
+
+    body = [table]
+    for fig in figures:
+        div = figure_html(fig.figure, f"fig-compare-{fig.name}")
+        body.append(f"<figure>{div}<figcaption>{html.escape(fig.caption)}</figcaption></figure>")
+    listing = "".join(
+        f"<li>{html.escape(label)}: {html.escape(str(run.path))}</li>"
+        for label, run in zip(labels, runs, strict=True)
+    )
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    page = Page(
+        title=f"orbitgrid comparison of {len(runs)} run{'s' if len(runs) != 1 else ''}",
+        subtitle=html.escape(", ".join(labels)),
+        cards=f"<ul>{listing}</ul>",
+        sections=[PageSection("comparison", "Headline figures", "\n".join(body))],
+        footer=f"orbitgrid {html.escape(__version__)} · written {stamp}",
+    )
+    target = Path(out)
+    if target.is_dir():
+        target = target / "compare.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, render_page(page, include_geo=False))
+    return target
