@@ -258,9 +258,9 @@ def operate(
     and ``temperature_k`` ([satellite]) are the state at the start of the chunk;
     ``installed_tflops`` ([satellite]) scales ``compute_fraction`` into ``delivered_tflops``.
     ``workspace`` (an ``engine.Workspace``), when given, provides the output buffers.
-    Energy and temperature outputs are the state at the *end* of each step. Returns the outputs (each
-    [time, satellite], float64), the limit code per step (int8) and the new state (energy,
-    temperature); the input state arrays are not modified.
+    Energy and temperature outputs are the state at the *end* of each step. Returns the
+    outputs (each [time, satellite], float64), the limit code per step (int8) and the new state
+    (energy, temperature); the input state arrays are not modified.
     """
     if installed_tflops is None:
         installed_tflops = np.zeros_like(params.compute_power_installed_w)
