@@ -148,6 +148,28 @@ class ElementSet:
         """Epochs as ``datetime64[ns]`` UTC, shape [satellite] (a TLE epoch resolves 0.864 ms)."""
         return np.array([_jd_to_datetime64(s.jdsatepoch, s.jdsatepochF) for s in self.satrecs])
 
+    def __getstate__(self) -> dict:
+        # python-sgp4's compiled Satrec cannot be pickled, yet element sets must travel to
+        # worker processes (Dask): keep the numbers each record was built from instead.
+        state = dict(self.__dict__)
+        from_tle = self.source_format == "tle"
+        state["satrecs"] = [
+            ("tle", *lines) if from_tle else ("init", *_satrec_init_args(satrec))
+            for satrec, lines in zip(self.satrecs, self.tle_lines, strict=True)
+        ]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        records = state.pop("satrecs")
+        satrecs = tuple(
+            Satrec.twoline2rv(r[1], r[2], WGS72) if r[0] == "tle" else _satrec_from_init_args(r[1:])
+            for r in records
+        )
+        for value in state.values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False  # unpickled arrays come back writeable
+        self.__dict__.update(state, satrecs=satrecs)
+
     def to_tle_text(self) -> str:
         """The satellites as 3LE text (name line, line 1, line 2); fails if one has no TLE."""
         missing = [n for n, lines in zip(self.names, self.tle_lines, strict=True) if not lines]
@@ -816,39 +838,75 @@ def _satrec_from_omm(record: _OmmRecord, source: str) -> tuple[str, Satrec, int]
         raise _omm_field_error(source, record, "ECCENTRICITY", "ECCENTRICITY must be within [0, 1)")
     jd_whole, jd_fraction = _omm_epoch_jd(source, record)
 
-    satrec = Satrec()
-    satrec.classification = (record.fields.get("CLASSIFICATION_TYPE") or "U").strip()[:1] or "U"
     object_id = (record.fields.get("OBJECT_ID") or "").strip()
-    # "1998-067A" -> "98067A", the TLE's international designator.
-    satrec.intldesg = object_id[2:].replace("-", "")[:8] if len(object_id) > 2 else ""
-    satrec.ephtype = ephemeris_type
-    satrec.elnum = _omm_int(source, record, "ELEMENT_SET_NO", 999) % 10_000
-    satrec.revnum = _omm_int(source, record, "REV_AT_EPOCH", 0) % 100_000
-    # python-sgp4 stores at most alpha-5 Z9999; beyond that the catalogue number lives only in
-    # ElementSet.norad_id (SGP4 itself never uses it).
-    satnum = norad_id if norad_id <= _MAX_ALPHA5_SATNUM else 0
     rev_per_day = _REV_PER_DAY_TO_RAD_PER_MIN
-    satrec.sgp4init(
-        WGS72,
-        "i",
-        satnum,
-        (jd_whole - _SGP4_EPOCH0_JD) + jd_fraction,
-        values["BSTAR"],
-        # OMM rates use the TLE columns' units: rev/day² and rev/day³ (sgp4.omm does the same).
-        values["MEAN_MOTION_DOT"] * rev_per_day / 1440.0,
-        values["MEAN_MOTION_DDOT"] * rev_per_day / 1440.0**2,
-        values["ECCENTRICITY"],
-        math.radians(values["ARG_OF_PERICENTER"]),
-        math.radians(values["INCLINATION"]),
-        math.radians(values["MEAN_ANOMALY"]),
-        values["MEAN_MOTION"] * rev_per_day,
-        math.radians(values["RA_OF_ASC_NODE"]),
+    satrec = _satrec_from_init_args(
+        (
+            (record.fields.get("CLASSIFICATION_TYPE") or "U").strip()[:1] or "U",
+            # "1998-067A" -> "98067A", the TLE's international designator.
+            object_id[2:].replace("-", "")[:8] if len(object_id) > 2 else "",
+            ephemeris_type,
+            _omm_int(source, record, "ELEMENT_SET_NO", 999) % 10_000,
+            _omm_int(source, record, "REV_AT_EPOCH", 0) % 100_000,
+            # python-sgp4 stores at most alpha-5 Z9999; beyond, the catalogue number lives
+            # only in ElementSet.norad_id (SGP4 itself never uses it).
+            norad_id if norad_id <= _MAX_ALPHA5_SATNUM else 0,
+            jd_whole,
+            jd_fraction,
+            values["BSTAR"],
+            # OMM rates use the TLE columns' units, rev/day² and rev/day³ (as sgp4.omm does).
+            values["MEAN_MOTION_DOT"] * rev_per_day / 1440.0,
+            values["MEAN_MOTION_DDOT"] * rev_per_day / 1440.0**2,
+            values["ECCENTRICITY"],
+            math.radians(values["ARG_OF_PERICENTER"]),
+            math.radians(values["INCLINATION"]),
+            math.radians(values["MEAN_ANOMALY"]),
+            values["MEAN_MOTION"] * rev_per_day,
+            math.radians(values["RA_OF_ASC_NODE"]),
+        )
     )
+    name = (record.fields.get("OBJECT_NAME") or "").strip() or f"NORAD {norad_id}"
+    return name, satrec, norad_id
+
+
+def _satrec_from_init_args(args: Sequence) -> Satrec:
+    """A WGS72 Satrec from (classification, intldesg, ephtype, elnum, revnum, satnum,
+    epoch JD whole, epoch JD fraction, then sgp4init's bstar ... nodeo in SGP4 units)."""
+    classification, intldesg, ephtype, elnum, revnum, satnum, jd_whole, jd_fraction = args[:8]
+    satrec = Satrec()
+    satrec.classification = classification
+    satrec.intldesg = intldesg
+    satrec.ephtype = ephtype
+    satrec.elnum = elnum
+    satrec.revnum = revnum
+    satrec.sgp4init(WGS72, "i", satnum, (jd_whole - _SGP4_EPOCH0_JD) + jd_fraction, *args[8:])
     # sgp4init folds the epoch into one float (±0.3 µs); restore the exact split so that the
     # time since epoch, formed from these two numbers at every step, keeps full precision.
     satrec.jdsatepoch, satrec.jdsatepochF = jd_whole, jd_fraction
-    name = (record.fields.get("OBJECT_NAME") or "").strip() or f"NORAD {norad_id}"
-    return name, satrec, norad_id
+    return satrec
+
+
+def _satrec_init_args(satrec: Satrec) -> tuple:
+    """The arguments ``_satrec_from_init_args`` rebuilds ``satrec`` from."""
+    return (
+        satrec.classification,
+        satrec.intldesg,
+        satrec.ephtype,
+        satrec.elnum,
+        satrec.revnum,
+        satrec.satnum,
+        satrec.jdsatepoch,
+        satrec.jdsatepochF,
+        satrec.bstar,
+        satrec.ndot,
+        satrec.nddot,
+        satrec.ecco,
+        satrec.argpo,
+        satrec.inclo,
+        satrec.mo,
+        satrec.no_kozai,
+        satrec.nodeo,
+    )
 
 
 def _tle_lines_for(satrec: Satrec, norad_id: int) -> tuple[str, str] | None:

@@ -10,7 +10,9 @@ Geodetic coordinates are on the WGS84 ellipsoid (NIMA TR8350.2).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit, prange
 
+from orbitgrid._compile import FASTMATH
 from orbitgrid.constants import WGS84, EarthModel
 
 
@@ -174,8 +176,27 @@ def orbit_normal_unit(position_km: np.ndarray, velocity_km_s: np.ndarray) -> np.
     ndarray, shape [..., 3]
         Unit orbit normal (dimensionless).
     """
-    h = np.cross(
-        np.asarray(position_km, dtype=np.float64), np.asarray(velocity_km_s, dtype=np.float64)
+    position = np.asarray(position_km, dtype=np.float64)
+    velocity = np.asarray(velocity_km_s, dtype=np.float64)
+    shape = np.broadcast_shapes(position.shape, velocity.shape)
+    out = np.empty(shape)
+    # One compiled pass over flattened vectors; np.cross + norm made three temporaries and
+    # cost more than SGP4 itself per satellite-step.
+    _normal_kernel(
+        np.broadcast_to(position, shape).reshape(-1, 3),
+        np.broadcast_to(velocity, shape).reshape(-1, 3),
+        out.reshape(-1, 3),
     )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return h / np.linalg.norm(h, axis=-1, keepdims=True)
+    return out
+
+
+@njit(parallel=True, fastmath=FASTMATH, cache=True)
+def _normal_kernel(r, v, out):
+    for i in prange(r.shape[0]):
+        hx = r[i, 1] * v[i, 2] - r[i, 2] * v[i, 1]
+        hy = r[i, 2] * v[i, 0] - r[i, 0] * v[i, 2]
+        hz = r[i, 0] * v[i, 1] - r[i, 1] * v[i, 0]
+        norm = np.sqrt(hx * hx + hy * hy + hz * hz)
+        out[i, 0] = hx / norm  # 0/0 → NaN for radial motion, as documented
+        out[i, 1] = hy / norm
+        out[i, 2] = hz / norm

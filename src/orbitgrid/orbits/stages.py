@@ -55,12 +55,12 @@ class OrbitStage:
                     out=(position_km[:, cut], normal[:, cut]),
                 )
             else:
+                from orbitgrid.orbits.frames import orbit_normal_unit
                 from orbitgrid.orbits.sgp4_propagation import propagate_teme
 
                 r, v, error = propagate_teme(shell.elements, chunk.times_utc)
                 position_km[:, cut] = r
-                h = np.cross(r, v)
-                normal[:, cut] = h / np.linalg.norm(h, axis=-1, keepdims=True)
+                normal[:, cut] = orbit_normal_unit(r, v)
                 status[:, cut] = error
         return {"position_km": position_km, "orbit_normal": normal, "orbit_status": status}, None
 
