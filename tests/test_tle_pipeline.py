@@ -77,3 +77,11 @@ def test_failed_propagation_is_data_not_an_exception(tmp_path):
     assert total["sunlit_fraction"] == pytest.approx(
         float(np.nanmean(result.dataset.sunlit_fraction.values[:, :2])), rel=1e-5
     )
+
+
+def test_distance_from_element_epoch_is_reported(tmp_path):
+    result = _tle_run(tmp_path, "2026-01-01T00:00:00Z", "2 h")
+    days = result.summary["shells"]["cat"]["days_from_element_epoch_max"]
+    # The oldest epoch is the ISS's, 2019-12-09T16:38:29 (19343.69339541); the window ends
+    # 2026-01-01T01:55 (the last 5-minute step of 2 h): 2214.385 days apart.
+    assert days == pytest.approx(2214.385, abs=0.002)

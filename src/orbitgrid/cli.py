@@ -32,6 +32,9 @@ errors = Console(stderr=True, soft_wrap=True)
 ScenarioArg = Annotated[
     str, typer.Argument(help="scenario YAML file, or the name of a shipped scenario")
 ]
+# Beyond this many days from the element epoch, a TLE-based run gets a warning.
+EPOCH_WARNING_DAYS = 30.0
+
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress display")]
 
 
@@ -117,6 +120,15 @@ def run(
             result = run_scenario(loaded, target, observer)
     else:
         result = run_scenario(loaded, target)
+    for name, figures in result.summary["shells"].items():
+        days = figures.get("days_from_element_epoch_max", 0.0)
+        if days > EPOCH_WARNING_DAYS:
+            errors.print(
+                f"[yellow]warning:[/yellow] shell {name!r} runs up to {days:,.0f} days from "
+                "its element epochs; SGP4 errors grow with that distance (use fresher elements "
+                "or a window near the epochs)",
+                highlight=False,
+            )
     if not quiet:
         console.print(_summary_table(result.summary))
         if "economics" in result.summary:

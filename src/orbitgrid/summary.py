@@ -162,10 +162,24 @@ class CoreSummary:
             shell.name: self._group(plan, plan.shell_index == i)
             for i, shell in enumerate(plan.shells)
         }
+        for shell in plan.shells:
+            if shell.elements is not None:
+                shells[shell.name]["days_from_element_epoch_max"] = _days_from_epoch(plan, shell)
         total = self._group(plan, np.ones(plan.satellite_count, dtype=bool))
         total["delivered_compute_pflops_min"] = self._total_tflops_min / 1000.0
         total["delivered_compute_pflops_max"] = self._total_tflops_max / 1000.0
         return {"shells": shells, "total": total}
+
+
+def _days_from_epoch(plan: Plan, shell) -> float:
+    """Largest distance in days between a satellite's element epoch and the run window:
+    SGP4's error grows with it, so the CLI warns when it is large."""
+    from orbitgrid.orbits.timescale import julian_date_split
+
+    whole, fraction = julian_date_split(plan.times_utc[[0, -1]])
+    window = whole + fraction
+    epochs = np.asarray(shell.elements.epoch_jd)
+    return float(np.max(np.abs(window[:, None] - epochs[None, :])))
 
 
 def _mean(values: np.ndarray) -> float:
