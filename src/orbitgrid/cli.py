@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -147,6 +148,48 @@ def validate(scenario: ScenarioArg) -> None:
     loaded = load_scenario(scenario)
     plan = build_plan(loaded)
     console.print(f"ok: {plan!r}")
+
+
+@app.command()
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="sweep YAML: base scenario, parameters, outputs")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="sweep folder; rerun to resume")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="address of an existing Dask scheduler")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="local Dask workers (default: cores)")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run a design of experiments over a scenario on Dask, recorded in a DuckDB catalog."""
+    from orbitgrid.sweep import run_sweep
+
+    if _show_progress(quiet):
+        columns = (
+            TextColumn("[bold]sweep"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("points, {task.fields[rate]}"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=errors, transient=True) as progress:
+            task = progress.add_task("sweep", total=None, rate="")
+            started = time.perf_counter()
+
+            def report(done: int, total: int) -> None:
+                elapsed = time.perf_counter() - started
+                rate = f"{done / elapsed:.1f}/s" if elapsed > 0 and done else ""
+                progress.update(task, completed=done, total=total, rate=rate)
+
+            result = run_sweep(spec, out, scheduler, workers, report)
+    else:
+        result = run_sweep(spec, out, scheduler, workers, None)
+    if not quiet:
+        console.print(repr(result))
+    console.print(f"catalog: {result.catalog_path}")
 
 
 RunDirArg = Annotated[Path, typer.Argument(help="a run folder written by 'orbitgrid run'")]

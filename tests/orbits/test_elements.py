@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -194,6 +195,21 @@ def test_arrays_are_read_only_and_repr_is_one_line():
         "epochs 2019-12-09T16:38:29.363424000 … 2023-04-25T10:45:30.642912000 UTC)"
     )
     assert len(elements) == 3
+
+
+@pytest.mark.parametrize("file_name", ["three_satellites.3le", "iss_zarya_omm.kvn"])
+def test_pickle_round_trip_rebuilds_identical_records(file_name):
+    """Element sets travel to worker processes; python-sgp4's Satrec itself cannot be pickled,
+    so the records are rebuilt and must propagate bit for bit as before."""
+    elements = load_elements(DATA / file_name)
+    again = pickle.loads(pickle.dumps(elements))
+    assert repr(again) == repr(elements) and again.names == elements.names
+    assert not again.inclination_deg.flags.writeable
+    for a, b in zip(elements.satrecs, again.satrecs, strict=True):
+        assert (a.jdsatepoch, a.jdsatepochF, a.satnum) == (b.jdsatepoch, b.jdsatepochF, b.satnum)
+        assert a.sgp4(a.jdsatepoch, a.jdsatepochF + 0.3) == b.sgp4(
+            b.jdsatepoch, b.jdsatepochF + 0.3
+        )
 
 
 def test_deep_space_flag_follows_the_225_minute_rule():

@@ -432,6 +432,9 @@ _TLE_FIELDS: dict[int, tuple[tuple[int, int, str, str], ...]] = {
         (68, 69, "checksum", r"\d"),
     ),
 }
+_TLE_FIELD_RES = {
+    pattern: re.compile(pattern) for fields in _TLE_FIELDS.values() for *_, pattern in fields
+}
 _TLE_BLANKS = {1: (1, 8, 17, 32, 43, 52, 61, 63), 2: (1, 7, 16, 25, 33, 42, 51)}
 # (start, stop, name, lowest, highest) checked after the columns are right.
 _TLE_RANGES = (
@@ -444,7 +447,9 @@ _TLE_RANGES = (
 
 def _tle_checksum(line: str) -> int:
     """Modulo-10 sum of the first 68 columns: digits count as themselves, '-' as 1."""
-    return sum(int(c) if c.isdigit() else c == "-" for c in line[:68]) % 10
+    head = line[:68]
+    # str.count runs in C: ten passes beat one Python-level pass over 68 characters.
+    return (sum(d * head.count(str(d)) for d in range(1, 10)) + head.count("-")) % 10
 
 
 def _tle_line_error(
@@ -492,7 +497,7 @@ def _check_tle_line(source: str, line_number: int, line: str, which: int) -> Non
             )
     for start, stop, what, pattern in _TLE_FIELDS[which]:
         value = line[start:stop]
-        if not re.fullmatch(pattern, value):
+        if not _TLE_FIELD_RES[pattern].fullmatch(value):
             raise _tle_line_error(
                 source,
                 line_number,
