@@ -70,6 +70,16 @@ def test_run_writes_folder_and_prints_summary(tmp_path):
     assert f"run folder: {out}" in done.stdout
     assert "delivered/installed" in done.stdout
     assert json.loads((out / "summary.json").read_text())["scenario"] == "small"
+    assert (out / "report.html").stat().st_size > 100_000  # plotly.js embedded
+
+
+def test_no_report_skips_the_report(tmp_path):
+    out = tmp_path / "run"
+    done = _cli(
+        "run", str(_write(tmp_path, small_scenario_dict())), "--out", str(out), "-q", "--no-report"
+    )
+    assert done.returncode == 0, done.stderr
+    assert not (out / "report.html").exists()
 
 
 def test_run_refuses_to_overwrite_and_keeps_files(tmp_path):

@@ -95,8 +95,11 @@ def run(
         Path | None, typer.Option("--out", "-o", help="run folder (default runs/<name>-<time>)")
     ] = None,
     quiet: QuietOpt = False,
+    no_report: Annotated[
+        bool, typer.Option("--no-report", help="skip writing report.html into the run folder")
+    ] = False,
 ) -> None:
-    """Run a scenario and write its run folder (dataset, summary.json, shells.csv)."""
+    """Run a scenario and write its run folder (dataset, summary, report.html)."""
     from orbitgrid.engine import RunObserver
     from orbitgrid.runs import default_run_dir
     from orbitgrid.runs import run as run_scenario
@@ -136,6 +139,12 @@ def run(
             console.print(_economics_table(result.summary["economics"]))
         rate = result.summary["satellite_steps_per_s"]
         console.print(f"{result.summary['runtime_s']:.2f} s, {rate:,.0f} satellite-steps/s")
+    if not no_report:
+        from orbitgrid.report import build_report
+
+        report_path = build_report(result.run_dir)
+        if not quiet:
+            console.print(f"report: {report_path}")
     console.print(f"run folder: {result.run_dir}")
 
 

@@ -1,8 +1,10 @@
 """Summary of the core pipeline: per-shell figures folded chunk by chunk.
 
 Accumulators are per satellite (shape [satellite]) so memory does not grow with the run's
-duration; ``finalize`` reduces them per shell and over the whole constellation. Satellite-steps
-whose propagation failed (NaN position) are left out of means and extremes.
+duration; ``finalize`` reduces them per shell and over the whole constellation. The operations
+kernel delivers each chunk's sums already folded (``chunk_sums`` and friends), so the reducer
+never re-reads the [time, satellite] arrays. Satellite-steps whose propagation failed (NaN
+position) are left out of means and extremes.
 """
 
 from __future__ import annotations
@@ -10,85 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
 
-from orbitgrid._compile import FASTMATH
 from orbitgrid.constants import SECONDS_PER_HOUR, ZERO_CELSIUS_K
 from orbitgrid.engine import Arrays, Chunk
 from orbitgrid.plan import Plan
-from orbitgrid.spacecraft.operations import LIMIT_ENERGY, LIMIT_THERMAL
-
-_SUMS = (
-    "valid_steps",
-    "sunlit",
-    "state_of_charge",
-    "compute_fraction",
-    "delivered_tflops",
-    "energy_limited_steps",
-    "thermal_limited_steps",
-    "bus_short_steps",
-    "generated_wh",
-    "curtailed_wh",
-    "compute_wh",
-)
-
-
-_BLOCK = 64
-
-
-@njit(parallel=True, fastmath=FASTMATH, cache=True)
-def _accumulate(
-    sunlit,
-    soc,
-    fraction,
-    tflops,
-    limit,
-    bus,
-    generated,
-    curtailed,
-    compute,
-    temperature,
-    bus_demand_w,
-    step_h,
-    sums,
-    min_soc,
-    max_temperature,
-):
-    # One pass over the chunk, parallel over satellites, in the order of _SUMS. Steps whose
-    # propagation failed (NaN) are skipped. Returns the constellation's delivered TFLOPS per
-    # time step, for the minimum and maximum over the run.
-    n_time, n_sat = sunlit.shape
-    n_blocks = (n_sat + _BLOCK - 1) // _BLOCK
-    for b in prange(n_blocks):
-        # Blocks of satellites, time outside and satellites inside: contiguous reads.
-        first = b * _BLOCK
-        last = min(n_sat, first + _BLOCK)
-        for k in range(n_time):
-            for s in range(first, last):
-                if not (np.isfinite(sunlit[k, s]) and np.isfinite(temperature[k, s])):
-                    continue
-                sums[0, s] += 1.0
-                sums[1, s] += sunlit[k, s]
-                sums[2, s] += soc[k, s]
-                sums[3, s] += fraction[k, s]
-                sums[4, s] += tflops[k, s]
-                sums[5, s] += limit[k, s] == LIMIT_ENERGY
-                sums[6, s] += limit[k, s] == LIMIT_THERMAL
-                sums[7, s] += bus[k, s] < bus_demand_w[s] * (1.0 - 1e-9)
-                sums[8, s] += generated[k, s] * step_h
-                sums[9, s] += curtailed[k, s] * step_h
-                sums[10, s] += compute[k, s] * step_h
-                min_soc[s] = min(min_soc[s], soc[k, s])
-                max_temperature[s] = max(max_temperature[s], temperature[k, s])
-    total = np.zeros(n_time)
-    for k in prange(n_time):
-        acc = 0.0
-        for s in range(n_sat):
-            value = tflops[k, s]
-            if np.isfinite(value):
-                acc += value
-        total[k] = acc
-    return total
+from orbitgrid.spacecraft.operations import AGGREGATE_NAMES
 
 
 class CoreSummary:
@@ -96,32 +24,21 @@ class CoreSummary:
 
     def __init__(self, plan: Plan):
         n = plan.satellite_count
-        self._stacked = np.zeros((len(_SUMS), n))
-        self._sums = dict(zip(_SUMS, self._stacked, strict=True))  # views into _stacked
+        self._stacked = np.zeros((len(AGGREGATE_NAMES), n))
+        self._sums = dict(zip(AGGREGATE_NAMES, self._stacked, strict=True))  # views into _stacked
         self._min_soc = np.full(n, np.inf)
         self._max_temperature_k = np.full(n, -np.inf)
         self._total_tflops_min = np.inf
         self._total_tflops_max = -np.inf
 
     def update(self, plan: Plan, chunk: Chunk, arrays: Arrays) -> None:
-        step_h = chunk.step_s / SECONDS_PER_HOUR
-        total = _accumulate(
-            arrays["sunlit_fraction"],
-            arrays["state_of_charge"],
-            arrays["compute_fraction"],
-            arrays["delivered_tflops"],
-            arrays["limit_code"],
-            arrays["power_bus_w"],
-            arrays["power_generated_w"],
-            arrays["power_curtailed_w"],
-            arrays["power_compute_w"],
-            arrays["temperature_k"],
-            plan.spacecraft.bus_power_w,
-            step_h,
-            self._stacked,
-            self._min_soc,
-            self._max_temperature_k,
+        # The operations kernel folds each chunk into per-satellite aggregates as it steps.
+        self._stacked += arrays["chunk_sums"]
+        np.minimum(self._min_soc, arrays["chunk_min_state_of_charge"], out=self._min_soc)
+        np.maximum(
+            self._max_temperature_k, arrays["chunk_max_temperature_k"], out=self._max_temperature_k
         )
+        total = arrays["chunk_total_tflops"]
         self._total_tflops_min = min(self._total_tflops_min, float(total.min()))
         self._total_tflops_max = max(self._total_tflops_max, float(total.max()))
 
@@ -130,7 +47,9 @@ class CoreSummary:
         steps = sums["valid_steps"]
         step_h = plan.scenario.time.step_s / SECONDS_PER_HOUR
         with np.errstate(invalid="ignore", divide="ignore"):
-            per_sat_mean = {key: sums[key] / steps for key in _SUMS if key != "valid_steps"}
+            per_sat_mean = {
+                key: sums[key] / steps for key in AGGREGATE_NAMES if key != "valid_steps"
+            }
         eclipse_min = (1.0 - per_sat_mean["sunlit"]) * plan.orbital_period_s[members] / 60.0
         installed_tflops = float(plan.installed_tflops[members].sum())
         delivered_tflops_mean = float(np.nansum(per_sat_mean["delivered_tflops"]))

@@ -5,7 +5,7 @@ time-tagged positions in ``cartographicDegrees`` ([seconds since epoch, longitud
 height m], WGS84, from the dataset's ``longitude_deg``, ``latitude_deg``, ``altitude_km``) and
 Lagrange interpolation, and one packet per ground endpoint written inline in the scenario's
 ``network.endpoints``. Positions are sampled every ``stride`` steps so each satellite has at most
-``max_samples_per_satellite`` samples (plus the last step); steps whose position is NaN (a failed
+``samples_per_satellite(...)`` samples (plus the last step); steps whose position is NaN (a failed
 propagation) are left out. Cesium converts cartographic samples to Cartesian before it
 interpolates, so tracks crossing ±180° interpolate correctly.
 """
@@ -34,6 +34,12 @@ CZML_NAME = "scene.czml"
 DEFAULT_MAX_SAMPLES_PER_SATELLITE = 360
 """Position samples per satellite: one per 4 min over a day, ~24 per LEO orbit."""
 
+DEFAULT_MAX_TOTAL_SAMPLES = 300_000
+"""Position samples over all satellites (about 12 MB of CZML): large constellations get fewer
+samples per satellite, but never fewer than ``MIN_SAMPLES_PER_SATELLITE``."""
+
+MIN_SAMPLES_PER_SATELLITE = 48
+
 SATELLITE_BLOCK = 2000
 """Satellites read at a time (bounds memory for very large constellations)."""
 
@@ -60,9 +66,24 @@ def sample_indices(n_time: int, max_samples: int) -> np.ndarray:
     return idx
 
 
+def samples_per_satellite(
+    n_satellite: int,
+    max_samples_per_satellite: int = DEFAULT_MAX_SAMPLES_PER_SATELLITE,
+    max_total_samples: int = DEFAULT_MAX_TOTAL_SAMPLES,
+) -> int:
+    """Samples per satellite: the per-satellite cap, lowered so the total stays under
+    ``max_total_samples``, but not below ``MIN_SAMPLES_PER_SATELLITE``."""
+    share = max_total_samples // max(1, n_satellite)
+    return max(
+        min(max_samples_per_satellite, MIN_SAMPLES_PER_SATELLITE),
+        min(max_samples_per_satellite, share),
+    )
+
+
 def build_czml_document(
     run_dir: str | os.PathLike[str],
     max_samples_per_satellite: int = DEFAULT_MAX_SAMPLES_PER_SATELLITE,
+    max_total_samples: int = DEFAULT_MAX_TOTAL_SAMPLES,
 ) -> Document:
     """The czml3 ``Document`` of a run (see the module docstring for its content)."""
     run = load_run(run_dir, require_dataset=True)
@@ -79,7 +100,10 @@ def build_czml_document(
         raise OrbitgridError(f"{run.path / 'dataset.zarr'} has no time steps to export")
     start, end = _utc(time[0]), _utc(time[-1])
     step_s = float((time[1] - time[0]) / np.timedelta64(1, "s")) if len(time) > 1 else 60.0
-    idx = sample_indices(len(time), max_samples_per_satellite)
+    per_satellite = samples_per_satellite(
+        ds.sizes["satellite"], max_samples_per_satellite, max_total_samples
+    )
+    idx = sample_indices(len(time), per_satellite)
     seconds = ((time[idx] - time[0]) / np.timedelta64(1, "s")).astype(np.float64)
     interval = TimeInterval(start=start, end=end)
 
@@ -167,15 +191,19 @@ def export_czml(
     run_dir: str | os.PathLike[str],
     out: str | os.PathLike[str] | None = None,
     max_samples_per_satellite: int = DEFAULT_MAX_SAMPLES_PER_SATELLITE,
+    max_total_samples: int = DEFAULT_MAX_TOTAL_SAMPLES,
 ) -> Path:
     """Write the run's CZML scene (default ``<run_dir>/scene.czml``); return its path.
+
+    Each satellite gets at most ``max_samples_per_satellite`` position samples, fewer when the
+    constellation would exceed ``max_total_samples`` (see ``samples_per_satellite``).
 
     Raises
     ------
     OrbitgridError
         Not a run folder, or it has no dataset with satellite positions.
     """
-    document = build_czml_document(run_dir, max_samples_per_satellite)
+    document = build_czml_document(run_dir, max_samples_per_satellite, max_total_samples)
     target = Path(out) if out is not None else Path(run_dir) / CZML_NAME
     if target.is_dir():
         target = target / CZML_NAME

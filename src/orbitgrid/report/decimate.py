@@ -66,13 +66,17 @@ class ShellReduction:
     """Reductions over the satellites of one shell, one value per time step.
 
     ``mean``, ``minimum``, ``maximum`` and ``total`` (sum) have shape ``(time,)`` and the units
-    of the reduced variable; ``satellites`` is the number of satellites in the shell.
+    of the reduced variable; ``first`` is the series of the shell's first satellite (index
+    ``first_index``), kept to show one orbit's cycle; ``satellites`` is the number of satellites
+    in the shell.
     """
 
     mean: np.ndarray
     minimum: np.ndarray
     maximum: np.ndarray
     total: np.ndarray
+    first: np.ndarray
+    first_index: int
     satellites: int
 
 
@@ -122,7 +126,7 @@ def shell_reductions(
     names = list(dict.fromkeys(shells.tolist()))
     columns = {name: np.flatnonzero(shells == name) for name in names}
     out = {
-        name: {k: np.empty(n_time) for k in ("mean", "minimum", "maximum", "total")}
+        name: {k: np.empty(n_time) for k in ("mean", "minimum", "maximum", "total", "first")}
         for name in names
     }
     for block in time_blocks(n_time, n_sat, block_values):
@@ -136,8 +140,11 @@ def shell_reductions(
                 out[name]["minimum"][block] = np.nanmin(part, axis=1)
                 out[name]["maximum"][block] = np.nanmax(part, axis=1)
             out[name]["total"][block] = np.nansum(part, axis=1)
+            out[name]["first"][block] = values[:, cols[0]]
     return {
-        name: ShellReduction(satellites=len(columns[name]), **arrays)
+        name: ShellReduction(
+            satellites=len(columns[name]), first_index=int(columns[name][0]), **arrays
+        )
         for name, arrays in out.items()
     }
 

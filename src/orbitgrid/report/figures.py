@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
@@ -61,12 +62,19 @@ def color(index: int, alpha: float | None = None) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+@lru_cache(maxsize=1)
+def report_template() -> go.layout.Template:
+    """The layout part of plotly's ``plotly_white`` template (the trace defaults are not needed;
+    leaving them out makes building a figure several times faster)."""
+    return go.layout.Template(layout=pio.templates["plotly_white"].layout)
+
+
 def new_figure(title: str, x_title: str, y_title: str, height_px: int = FIGURE_HEIGHT_PX):
     """An empty figure with the report's layout; titles should carry units."""
     fig = go.Figure()
     fig.update_layout(
         title={"text": title, "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top"},
-        template="plotly_white",
+        template=report_template(),
         height=height_px,
         margin={"l": 70, "r": 20, "t": 80, "b": 55},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0.0, "xanchor": "left"},

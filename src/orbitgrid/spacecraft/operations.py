@@ -46,6 +46,21 @@ LIMIT_MEANINGS = {
     LIMIT_THERMAL: "compute limited by heat (radiator temperature at its maximum)",
 }
 
+# Per-satellite sums over a chunk that the kernel folds as it goes (see summary.CoreSummary).
+AGGREGATE_NAMES = (
+    "valid_steps",
+    "sunlit",
+    "state_of_charge",
+    "compute_fraction",
+    "delivered_tflops",
+    "energy_limited_steps",
+    "thermal_limited_steps",
+    "bus_short_steps",
+    "generated_wh",
+    "curtailed_wh",
+    "compute_wh",
+)
+
 OUTPUT_NAMES = (
     "power_generated_w",
     "power_bus_w",
@@ -124,6 +139,10 @@ def _operate(
     temperature_k,
     out,
     limit,
+    sums,
+    min_soc,
+    max_temperature,
+    block_tflops,
 ):
     n_time = position_km.shape[0]
     n_sat = position_km.shape[1]
@@ -144,6 +163,7 @@ def _operate(
             keep[s - first] = math.exp((p_age0[s] + t0_s) / JULIAN_YEAR_S * p_log_keep[s])
             keep_step[s - first] = math.exp(step_s / JULIAN_YEAR_S * p_log_keep[s])
         for k in range(n_time):
+            block_total_tflops = 0.0
             sx = sun_unit[k, 0]
             sy = sun_unit[k, 1]
             sz = sun_unit[k, 2]
@@ -228,13 +248,35 @@ def _operate(
                 out[5, k, s] = curtailed
                 out[6, k, s] = energy
                 out[7, k, s] = temp
-                out[8, k, s] = energy / p_capacity[s]
+                soc = energy / p_capacity[s]
                 fraction = compute / p_compute[s] if p_compute[s] > 0.0 else 0.0
+                tflops = fraction * p_tflops[s]
+                out[8, k, s] = soc
                 out[9, k, s] = fraction
-                out[10, k, s] = fraction * p_tflops[s]
+                out[10, k, s] = tflops
                 limit[k, s] = code
                 energy_wh[s] = energy
                 temperature_k[s] = temp
+
+                # Chunk aggregates for the summary (AGGREGATE_NAMES order), folded here while
+                # the values are in registers rather than re-read from memory by the reducer.
+                # Steps without a valid position (failed propagation) are left out.
+                if math.isfinite(lit) and math.isfinite(temp):
+                    sums[0, s] += 1.0
+                    sums[1, s] += lit
+                    sums[2, s] += soc
+                    sums[3, s] += fraction
+                    sums[4, s] += tflops
+                    sums[5, s] += code == LIMIT_ENERGY
+                    sums[6, s] += code == LIMIT_THERMAL
+                    sums[7, s] += bus < p_bus[s] * (1.0 - 1e-9)
+                    sums[8, s] += generated * step_h
+                    sums[9, s] += curtailed * step_h
+                    sums[10, s] += compute * step_h
+                    min_soc[s] = min(min_soc[s], soc)
+                    max_temperature[s] = max(max_temperature[s], temp)
+                    block_total_tflops += tflops
+            block_tflops[b, k] = block_total_tflops
 
 
 def operate(
@@ -258,6 +300,9 @@ def operate(
     and ``temperature_k`` ([satellite]) are the state at the start of the chunk;
     ``installed_tflops`` ([satellite]) scales ``compute_fraction`` into ``delivered_tflops``.
     ``workspace`` (an ``engine.Workspace``), when given, provides the output buffers.
+    The outputs also hold the chunk's aggregates for the summary: ``chunk_sums``
+    ([AGGREGATE_NAMES, satellite]), ``chunk_min_state_of_charge`` and
+    ``chunk_max_temperature_k`` ([satellite]) and ``chunk_total_tflops`` ([time]).
     Energy and temperature outputs are the state at the *end* of each step. Returns the
     outputs (each [time, satellite], float64), the limit code per step (int8) and the new state
     (energy, temperature); the input state arrays are not modified.
@@ -275,6 +320,11 @@ def operate(
         limit = workspace.empty("limit_code", shape[1:], np.int8)
     energy = np.array(energy_wh, dtype=np.float64)
     temperature = np.array(temperature_k, dtype=np.float64)
+    n_blocks = (n_sat + _BLOCK - 1) // _BLOCK
+    sums = np.zeros((len(AGGREGATE_NAMES), n_sat))
+    min_soc = np.full(n_sat, np.inf)
+    max_temperature = np.full(n_sat, -np.inf)
+    block_tflops = np.empty((n_blocks, n_time))
     p = params
     _operate(
         position_km,
@@ -307,5 +357,14 @@ def operate(
         temperature,
         out,
         limit,
+        sums,
+        min_soc,
+        max_temperature,
+        block_tflops,
     )
-    return dict(zip(OUTPUT_NAMES, out, strict=True)), limit, energy, temperature
+    outputs = dict(zip(OUTPUT_NAMES, out, strict=True))
+    outputs["chunk_sums"] = sums
+    outputs["chunk_min_state_of_charge"] = min_soc
+    outputs["chunk_max_temperature_k"] = max_temperature
+    outputs["chunk_total_tflops"] = block_tflops.sum(axis=0)
+    return outputs, limit, energy, temperature

@@ -6,12 +6,14 @@ import math
 from typing import Any, Literal
 
 import numpy as np
+import plotly.graph_objects as go
 
 from orbitgrid.report.decimate import DEFAULT_MAX_POINTS, Envelope, bucket_envelope
 from orbitgrid.report.figures import (
     TIME_AXIS_TITLE,
     ReportFigure,
     add_envelope,
+    color,
     new_figure,
 )
 from orbitgrid.report.runfolder import RunFolder
@@ -42,7 +44,7 @@ def reduction_note(run: RunFolder, what: str = "mean", max_points: int = DEFAULT
 def shell_envelopes(
     run: RunFolder,
     variable: str,
-    statistic: Literal["mean", "total"] = "mean",
+    statistic: Literal["mean", "total", "first"] = "mean",
     factor: float = 1.0,
     offset: float = 0.0,
     max_points: int = DEFAULT_MAX_POINTS,
@@ -53,13 +55,17 @@ def shell_envelopes(
 
     ``statistic="mean"`` gives the mean over satellites with the min/max over satellites as the
     band; ``"total"`` gives the sum over the shell's satellites, its band being the min/max of
-    the sum within each time bucket. Values are converted as ``value · factor + offset``.
+    the sum within each time bucket; ``"first"`` gives the shell's first satellite alone (bucket
+    means, no band). Values are converted as ``value · factor + offset``.
     """
     time = run.time_utc
     out = {}
     for shell, red in run.shell_reductions(variable, transform=transform, key=key).items():
         if statistic == "total":
             env = bucket_envelope(time, red.total, max_points=max_points)
+        elif statistic == "first":
+            env = bucket_envelope(time, red.first, max_points=max_points)
+            env = Envelope(env.time, env.mean, env.mean, env.mean)
         else:
             env = bucket_envelope(time, red.mean, red.minimum, red.maximum, max_points=max_points)
         out[shell] = env.scaled(factor, offset)
@@ -74,14 +80,26 @@ def envelope_figure(
     caption: str,
     band_label: str = "min–max over satellites",
     y_range: tuple[float, float] | None = None,
+    samples: dict[str, Envelope] | None = None,
 ) -> ReportFigure:
     """A time-series figure with one mean line and min–max band per shell.
 
-    ``y_range`` fixes the y axis (e.g. 0–100 % for a state of charge).
+    ``y_range`` fixes the y axis (e.g. 0–100 % for a state of charge). ``samples`` adds, per
+    shell, a thin line for one satellite (see ``shell_envelopes(statistic="first")``).
     """
     fig = new_figure(title, TIME_AXIS_TITLE, y_title)
     for index, (shell, env) in enumerate(envelopes.items()):
         add_envelope(fig, env, shell, index, band_label=band_label)
+    for index, (shell, env) in enumerate((samples or {}).items()):
+        fig.add_trace(
+            go.Scatter(
+                x=env.time,
+                y=env.mean.astype(np.float32),
+                mode="lines",
+                line={"color": color(index), "width": 1.0, "dash": "dot"},
+                name=f"{shell}: one satellite",
+            )
+        )
     if y_range is not None:
         fig.update_yaxes(range=list(y_range))
     return ReportFigure(name, fig, caption)

@@ -13,7 +13,14 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from orbitgrid.report.figures import FIGURE_HEIGHT_PX, ReportFigure, color, new_figure, table_html
+from orbitgrid.report.figures import (
+    FIGURE_HEIGHT_PX,
+    ReportFigure,
+    color,
+    new_figure,
+    report_template,
+    table_html,
+)
 from orbitgrid.report.runfolder import RunFolder
 from orbitgrid.report.sections import HeadlineItem, SectionOutput
 from orbitgrid.report.sections._common import figure_value
@@ -128,7 +135,7 @@ class EconomicsSection:
         fig.update_yaxes(title_text="present-value cost (M USD)", row=1, col=1)
         fig.update_layout(
             title={"text": "Cost waterfalls, orbit and Earth", "x": 0.01, "xanchor": "left"},
-            template="plotly_white",
+            template=report_template(),
             height=FIGURE_HEIGHT_PX + 40,
             showlegend=False,
             margin={"l": 70, "r": 20, "t": 70, "b": 90},
@@ -167,7 +174,7 @@ class EconomicsSection:
             fig.update_xaxes(title_text="option", row=1, col=col)
         fig.update_layout(
             title={"text": "Levelised cost of delivered compute", "x": 0.01, "xanchor": "left"},
-            template="plotly_white",
+            template=report_template(),
             height=FIGURE_HEIGHT_PX,
             margin={"l": 70, "r": 20, "t": 70, "b": 55},
         )

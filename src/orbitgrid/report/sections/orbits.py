@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from orbitgrid.report.decimate import break_antimeridian, sample_satellites, shell_labels
-from orbitgrid.report.figures import ReportFigure, color, table_html
+from orbitgrid.report.figures import ReportFigure, color, report_template, table_html
 from orbitgrid.report.runfolder import RunFolder
 from orbitgrid.report.sections import HeadlineItem, SectionOutput
 from orbitgrid.report.sections._common import (
@@ -127,10 +127,9 @@ class OrbitsSection:
                     lat=track_lat.astype(np.float32),
                     mode="lines",
                     line={"width": 1.3, "color": color(shell_index)},
-                    name=str(names[k]),
+                    name=f"ground tracks ({len(track_idx)} satellites)",
                     legendgroup="tracks",
-                    legendgrouptitle_text="ground tracks",
-                    showlegend=k < 6,
+                    showlegend=k == 0,
                     hovertemplate=f"{names[k]}<br>lat %{{lat:.2f}}°, lon %{{lon:.2f}}°"
                     "<extra></extra>",
                 )
@@ -161,7 +160,7 @@ class OrbitsSection:
             height=520,
             margin={"l": 10, "r": 10, "t": 50, "b": 10},
             legend={"orientation": "h", "y": -0.02, "yanchor": "top"},
-            template="plotly_white",
+            template=report_template(),
             geo={
                 "projection": {"type": "natural earth"},
                 "showland": True,

@@ -26,6 +26,8 @@ POWER_FLOWS: tuple[tuple[str, str], ...] = (
 )
 """Power variables drawn in the power-flow figure, with their legend labels."""
 
+SAMPLE_NOTE = " Dotted: the first satellite of each shell, to show one orbit's cycle."
+
 
 class PowerSection:
     """Sunlit fraction, battery state of charge (with its floor) and mean power flows."""
@@ -69,8 +71,9 @@ class PowerSection:
                     "Sunlight (0 in umbra, 1 in full sun)",
                     "sunlit fraction of the solar disk (1)",
                     shell_envelopes(run, "sunlit_fraction"),
-                    reduction_note(run),
+                    reduction_note(run) + SAMPLE_NOTE,
                     y_range=(-0.03, 1.05),
+                    samples=shell_envelopes(run, "sunlit_fraction", statistic="first"),
                 )
             )
         if run.has_variables("state_of_charge"):
@@ -79,8 +82,11 @@ class PowerSection:
                 "Battery state of charge",
                 "state of charge (%)",
                 shell_envelopes(run, "state_of_charge", factor=100.0),
-                reduction_note(run) + " Dashed: lowest allowed (1 − depth of discharge).",
+                reduction_note(run)
+                + SAMPLE_NOTE
+                + " Dashed: lowest allowed (1 − depth of discharge).",
                 y_range=(0.0, 103.0),
+                samples=shell_envelopes(run, "state_of_charge", statistic="first", factor=100.0),
             )
             for index, (shell, floor) in enumerate(run.battery_floor_by_shell().items()):
                 add_limit(fig.figure, 100.0 * floor, f"{shell} floor {floor:.0%}", index)

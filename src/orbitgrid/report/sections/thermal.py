@@ -46,7 +46,12 @@ class ThermalSection:
             "Radiator and electronics temperature",
             "temperature (°C)",
             shell_envelopes(run, "temperature_k", offset=KELVIN_TO_CELSIUS_OFFSET),
-            reduction_note(run) + " Dashed: the compute temperature limit of the shell.",
+            reduction_note(run)
+            + " Dotted: the first satellite of each shell. Dashed: the shell's compute "
+            "temperature limit.",
+            samples=shell_envelopes(
+                run, "temperature_k", statistic="first", offset=KELVIN_TO_CELSIUS_OFFSET
+            ),
         )
         for index, (shell, limit_k) in enumerate(run.max_temperature_k_by_shell().items()):
             limit_c = limit_k + KELVIN_TO_CELSIUS_OFFSET

@@ -1,0 +1,80 @@
+"""CZML export: validates against czml3's model, one packet per satellite, positions match."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+from czml3 import Document
+
+from orbitgrid.errors import OrbitgridError
+from orbitgrid.report import export_czml
+from orbitgrid.report.czml import sample_indices
+from tests.report.conftest import copy_run, make_run
+
+
+def test_czml_validates_with_one_packet_per_satellite(small_run: Path, tmp_path: Path) -> None:
+    out = export_czml(small_run, out=tmp_path / "scene.czml")
+    packets = json.loads(out.read_text())
+    document = Document.model_validate(packets)  # czml3's pydantic model of a CZML document
+    assert document.packets[0].id == "document"
+    assert document.packets[0].clock is not None
+    satellites = [p for p in document.packets if p.id.startswith("satellite/")]
+    ds = xr.open_zarr(small_run / "dataset.zarr")
+    assert len(satellites) == ds.sizes["satellite"] == 6
+    assert len({p.id for p in satellites}) == 6
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_czml_positions_are_the_dataset_positions(small_run: Path, tmp_path: Path) -> None:
+    """Samples are [t s, lon °, lat °, h m]; compare satellite 3 at its sampled steps."""
+    packets = json.loads(export_czml(small_run, out=tmp_path / "s.czml").read_text())
+    ds = xr.open_zarr(small_run / "dataset.zarr")
+    samples = np.array(packets[1 + 3]["position"]["cartographicDegrees"]).reshape(-1, 4)
+    idx = sample_indices(ds.sizes["time"], 360)
+    assert samples.shape[0] == len(idx)
+    sat = ds.isel(satellite=3, time=idx)
+    elapsed_s = (sat["time"].values - ds["time"].values[0]) / np.timedelta64(1, "s")
+    np.testing.assert_allclose(samples[:, 0], elapsed_s)
+    np.testing.assert_allclose(samples[:, 1], sat["longitude_deg"].values, atol=1e-5)
+    np.testing.assert_allclose(samples[:, 2], sat["latitude_deg"].values, atol=1e-5)
+    np.testing.assert_allclose(samples[:, 3], sat["altitude_km"].values * 1e3, atol=0.5)
+
+
+def test_sampling_is_capped_and_keeps_the_last_step(small_run: Path, tmp_path: Path) -> None:
+    packets = json.loads(
+        export_czml(small_run, out=tmp_path / "s.czml", max_samples_per_satellite=20).read_text()
+    )
+    samples = np.array(packets[1]["position"]["cartographicDegrees"]).reshape(-1, 4)
+    assert len(samples) <= 21
+    assert samples[-1, 0] == pytest.approx(3 * 3600.0 - 60.0)
+    assert list(sample_indices(10, 4)) == [0, 3, 6, 9]
+    assert list(sample_indices(11, 4)) == [0, 3, 6, 9, 10]
+
+
+def test_ground_stations_get_packets(small_run: Path, tmp_path: Path) -> None:
+    run = copy_run(small_run, tmp_path / "run")
+    scenario = yaml.safe_load((run / "scenario.yaml").read_text())
+    scenario["network"] = {
+        "endpoints": [
+            {"name": "Svalbard", "kind": "ground_station", "latitude_deg": 78.23,
+             "longitude_deg": 15.39},
+        ]
+    }  # fmt: skip
+    (run / "scenario.yaml").write_text(yaml.safe_dump(scenario))
+    packets = json.loads(export_czml(run).read_text())
+    assert (run / "scene.czml").is_file()
+    station = [p for p in packets if p["id"] == "endpoint/Svalbard"]
+    assert station and station[0]["position"]["cartographicDegrees"] == [15.39, 78.23, 0.0]
+
+
+def test_czml_needs_a_dataset(tmp_path: Path) -> None:
+    run = make_run(tmp_path / "run", output={"dataset": False})
+    with pytest.raises(OrbitgridError, match=r"has no dataset\.zarr"):
+        export_czml(run)
+    with pytest.raises(OrbitgridError, match="is not a run folder"):
+        export_czml(tmp_path / "nowhere")
