@@ -139,6 +139,7 @@ def _operate(
     temperature_k,
     out,
     limit,
+    stride,
     sums,
     min_soc,
     max_temperature,
@@ -240,23 +241,27 @@ def _operate(
 
                 temp = next_temperature_k(temp, q_env + bus + compute, emitted_now, conductance)
 
-                out[0, k, s] = generated
-                out[1, k, s] = bus
-                out[2, k, s] = compute
-                out[3, k, s] = charge
-                out[4, k, s] = discharge
-                out[5, k, s] = curtailed
-                out[6, k, s] = energy
-                out[7, k, s] = temp
                 soc = energy / p_capacity[s]
                 fraction = compute / p_compute[s] if p_compute[s] > 0.0 else 0.0
                 tflops = fraction * p_tflops[s]
-                out[8, k, s] = soc
-                out[9, k, s] = fraction
-                out[10, k, s] = tflops
-                limit[k, s] = code
                 energy_wh[s] = energy
                 temperature_k[s] = temp
+                # Per-step outputs only at stored steps (every stride-th step; none when the
+                # stride is 0): writing them costs as much as the physics.
+                if stride > 0 and k % stride == 0:
+                    kk = k // stride
+                    out[0, kk, s] = generated
+                    out[1, kk, s] = bus
+                    out[2, kk, s] = compute
+                    out[3, kk, s] = charge
+                    out[4, kk, s] = discharge
+                    out[5, kk, s] = curtailed
+                    out[6, kk, s] = energy
+                    out[7, kk, s] = temp
+                    out[8, kk, s] = soc
+                    out[9, kk, s] = fraction
+                    out[10, kk, s] = tflops
+                    limit[kk, s] = code
 
                 # Chunk aggregates for the summary (AGGREGATE_NAMES order), folded here while
                 # the values are in registers rather than re-read from memory by the reducer.
@@ -292,6 +297,7 @@ def operate(
     earth_radius_km: float,
     installed_tflops: np.ndarray | None = None,
     workspace=None,
+    store_stride: int = 1,
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Step every satellite through one time chunk; see the module docstring for the model.
 
@@ -303,16 +309,19 @@ def operate(
     The outputs also hold the chunk's aggregates for the summary: ``chunk_sums``
     ([AGGREGATE_NAMES, satellite]), ``chunk_min_state_of_charge`` and
     ``chunk_max_temperature_k`` ([satellite]) and ``chunk_total_tflops`` ([time]).
-    Energy and temperature outputs are the state at the *end* of each step. Returns the
-    outputs (each [time, satellite], float64), the limit code per step (int8) and the new state
-    (energy, temperature); the input state arrays are not modified.
+    Energy and temperature outputs are the state at the *end* of each step. Per-step outputs
+    are kept at every ``store_stride``-th step of the chunk (1: all; 0: none, only the
+    aggregates). Returns the outputs (each [stored time, satellite], float64), the limit code
+    (int8) at the same steps and the new state (energy, temperature); the input state arrays
+    are not modified.
     """
     if installed_tflops is None:
         installed_tflops = np.zeros_like(params.compute_power_installed_w)
     sun_distance_km = np.linalg.norm(sun_position_km, axis=-1)
     sun_unit = np.ascontiguousarray(sun_position_km / sun_distance_km[:, None])
     n_time, n_sat = sunlit_fraction.shape
-    shape = (len(OUTPUT_NAMES), n_time, n_sat)
+    n_stored = 0 if store_stride == 0 else -(-n_time // store_stride)
+    shape = (len(OUTPUT_NAMES), n_stored, n_sat)
     if workspace is None:
         out, limit = np.empty(shape), np.empty(shape[1:], dtype=np.int8)
     else:
@@ -357,6 +366,7 @@ def operate(
         temperature,
         out,
         limit,
+        int(store_stride),
         sums,
         min_soc,
         max_temperature,

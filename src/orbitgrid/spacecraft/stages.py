@@ -2,7 +2,10 @@
 
 Wraps ``spacecraft.operations.operate`` (one compiled kernel, sequential in time, parallel over
 satellites) in the engine's stage contract; its state is each satellite's battery energy and
-node temperature at the end of the previous chunk.
+node temperature at the end of the previous chunk. Its per-step variables come back at the
+stored steps only (``decimated``): the summary takes its figures from the kernel's per-chunk
+aggregates, and writing every step would cost as much as the physics. A later stage that needs
+them at every step would run the kernel with a stride of 1.
 """
 
 from __future__ import annotations
@@ -21,26 +24,27 @@ class OperationsStage:
     """Power flows, battery energy, temperature and delivered compute per satellite-step."""
 
     name = "spacecraft"
-    variables = (
-        Variable("power_generated_w", _TS, "W", "solar array output"),
-        Variable("power_bus_w", _TS, "W", "bus power served"),
-        Variable("power_compute_w", _TS, "W", "power drawn by compute (accelerators and hosts)"),
-        Variable("power_charge_w", _TS, "W", "power into the battery"),
-        Variable("power_discharge_w", _TS, "W", "power out of the battery"),
-        Variable("power_curtailed_w", _TS, "W", "array output left unused (battery full)"),
-        Variable("battery_energy_wh", _TS, "Wh", "battery energy at the end of the step"),
-        Variable("state_of_charge", _TS, "1", "battery energy over capacity, end of step"),
-        Variable("temperature_k", _TS, "K", "radiator/electronics node temperature, end of step"),
-        Variable("compute_fraction", _TS, "1", "delivered over installed compute"),
-        Variable("delivered_tflops", _TS, "TFLOPS", "delivered dense accelerator throughput"),
-        Variable(
-            "limit_code",
-            _TS,
-            "1",
-            "what limited compute",
-            dtype="int8",
-            flag_meanings=LIMIT_MEANINGS,
-        ),
+    variables = tuple(
+        Variable(name, _TS, units, long_name, decimated=True, **extra)
+        for name, units, long_name, extra in (
+            ("power_generated_w", "W", "solar array output", {}),
+            ("power_bus_w", "W", "bus power served", {}),
+            ("power_compute_w", "W", "power drawn by compute (accelerators and hosts)", {}),
+            ("power_charge_w", "W", "power into the battery", {}),
+            ("power_discharge_w", "W", "power out of the battery", {}),
+            ("power_curtailed_w", "W", "array output left unused (battery full)", {}),
+            ("battery_energy_wh", "Wh", "battery energy at the end of the step", {}),
+            ("state_of_charge", "1", "battery energy over capacity, end of step", {}),
+            ("temperature_k", "K", "radiator/electronics node temperature, end of step", {}),
+            ("compute_fraction", "1", "delivered over installed compute", {}),
+            ("delivered_tflops", "TFLOPS", "delivered dense accelerator throughput", {}),
+            (
+                "limit_code",
+                "1",
+                "what limited compute",
+                {"dtype": "int8", "flag_meanings": LIMIT_MEANINGS},
+            ),
+        )
     )
 
     def initial_state(self, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
@@ -62,6 +66,7 @@ class OperationsStage:
             WGS84.radius_km,
             plan.installed_tflops,
             chunk.workspace,
+            plan.scenario.output_stride if plan.scenario.output.dataset else 0,
         )
         outputs["limit_code"] = limit
         return outputs, (energy_wh, temperature_k)
