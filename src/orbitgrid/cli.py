@@ -88,6 +88,30 @@ def _economics_table(economics: dict[str, Any]) -> Table:
     return table
 
 
+def _network_table(network: dict[str, Any], limit: int = 12) -> Table:
+    median = network["rtt_median_ms"]
+    table = Table(
+        title=f"network: {network['endpoints']} endpoints, reachability "
+        f"{network['reachability']:.3f}, median RTT "
+        + ("—" if median is None else f"{median:.1f} ms")
+    )
+    for column in ("pair", "RTT p50 ms", "RTT p99 ms", "fibre RTT ms", "reachable"):
+        table.add_column(column, justify="right")
+    pairs = list(network["per_pair"].items())
+    for pair, figures in pairs[:limit]:
+        table.add_row(
+            pair,
+            *(
+                "—" if figures[key] is None else f"{figures[key]:.1f}"
+                for key in ("rtt_p50_ms", "rtt_p99_ms", "fibre_rtt_ms")
+            ),
+            f"{figures['reachability']:.3f}",
+        )
+    if len(pairs) > limit:
+        table.caption = f"{len(pairs) - limit} more pairs in network_pairs.csv"
+    return table
+
+
 @app.command()
 def run(
     scenario: ScenarioArg,
@@ -137,6 +161,8 @@ def run(
         console.print(_summary_table(result.summary))
         if "economics" in result.summary:
             console.print(_economics_table(result.summary["economics"]))
+        if "network" in result.summary:
+            console.print(_network_table(result.summary["network"]))
         rate = result.summary["satellite_steps_per_s"]
         console.print(f"{result.summary['runtime_s']:.2f} s, {rate:,.0f} satellite-steps/s")
     if not no_report:

@@ -136,6 +136,10 @@ def default_stages(plan: Plan) -> list[Stage]:
     stages: list[Stage] = [OrbitStage(), SunStage(), OperationsStage()]
     if plan.scenario.output.dataset:
         stages.append(SubpointStage())
+    if plan.scenario.network is not None:
+        from orbitgrid.network.stage import NetworkStage
+
+        stages.append(NetworkStage(plan))
     return stages
 
 
@@ -185,6 +189,14 @@ class Pipeline:
     @property
     def variables(self) -> tuple[Variable, ...]:
         return tuple(v for stage in self.stages for v in stage.variables)
+
+    def coordinates(self, plan: Plan) -> dict[str, Any]:
+        """Coordinates that stages add for their own dims (e.g. ``src``/``dst`` endpoints)."""
+        coords: dict[str, Any] = {}
+        for stage in self.stages:
+            if hasattr(stage, "coordinates"):
+                coords.update(stage.coordinates(plan))
+        return coords
 
 
 def execute(
@@ -241,11 +253,16 @@ def prepare(scenario: Scenario) -> tuple[Plan, Pipeline]:
     from orbitgrid.summary import CoreSummary
 
     plan = build_plan(scenario)
+    stages = default_stages(plan)
+    reducers: list[Reducer] = [CoreSummary(plan)]
+    for stage in stages:
+        if stage.name == "network":
+            from orbitgrid.network.stage import NetworkSummary
+
+            reducers.append(NetworkSummary(stage))
     analyses: list[Analysis] = []
     if scenario.economics is not None:
         from orbitgrid.economics.stage import economics_analysis
 
         analyses.append(economics_analysis)
-    return plan, Pipeline(
-        stages=default_stages(plan), reducers=[CoreSummary(plan)], analyses=analyses
-    )
+    return plan, Pipeline(stages=stages, reducers=reducers, analyses=analyses)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from orbitgrid.constants import SECONDS_PER_DAY, WGS84
-from orbitgrid.errors import OrbitgridError
+from orbitgrid.errors import OrbitgridError, ScenarioError
 from orbitgrid.orbits.j2 import secular_rates
 from orbitgrid.orbits.shells import (
     CircularElements,
@@ -184,10 +184,24 @@ def build_plan(scenario: Scenario) -> Plan:
                 slice(start, start + size),
                 shell.spacecraft,
                 elements=elements,
+                planes=shell.planes,
+                sats_per_plane=shell.sats_per_plane,
             )
             names.append(np.array(elements.names, dtype=str))
-            planes.append(np.full(size, -1))
-            slots.append(np.full(size, -1))
+            if shell.planes is not None:
+                if shell.planes * shell.sats_per_plane != size:
+                    raise ScenarioError(
+                        f"shell {shell.name!r}: planes × sats_per_plane = {shell.planes} × "
+                        f"{shell.sats_per_plane} = {shell.planes * shell.sats_per_plane}, but "
+                        f"{shell.file} holds {size} satellites; they must match",
+                        path="constellation.planes",
+                        value=shell.planes,
+                    )
+                planes.append(np.arange(size) // shell.sats_per_plane)
+                slots.append(np.arange(size) % shell.sats_per_plane)
+            else:
+                planes.append(np.full(size, -1))
+                slots.append(np.full(size, -1))
             periods.append(SECONDS_PER_DAY / np.asarray(elements.mean_motion_rev_per_day))
         else:
             circular = _designed_elements(shell, scenario.time.start)

@@ -8,6 +8,8 @@ output folder. A run folder holds:
   format 2, which every Zarr reader (Python, R, Julia, netCDF-C) opens;
 - ``summary.json``: the headline figures, per shell and in total;
 - ``shells.csv``: the same per-shell table, for pandas, DuckDB or a spreadsheet;
+- ``network_pairs.csv`` (runs with a ``network:`` section): RTT percentiles, reachability,
+  path changes and the fibre reference per endpoint pair;
 - ``scenario.yaml``: the validated scenario as run, units in SI (provenance).
 
 The folder is built under a temporary name beside the target and renamed at the end, so a
@@ -52,9 +54,9 @@ class Result:
         return f"<Result {self.summary['scenario']!r}: {sizes}{where}>"
 
 
-def _coordinates(plan: Plan, times: np.ndarray) -> dict[str, Any]:
+def _coordinates(plan: Plan, times: np.ndarray, extra: dict[str, Any] | None = None):
     shell_names = np.array([s.name for s in plan.shells])
-    return {
+    return (extra or {}) | {
         "time": ("time", times, {"long_name": "UTC time of the step"}),
         "satellite": ("satellite", np.arange(plan.satellite_count)),
         "satellite_name": ("satellite", plan.satellite_names.astype(str)),
@@ -65,23 +67,28 @@ def _coordinates(plan: Plan, times: np.ndarray) -> dict[str, Any]:
 
 
 def _dataset(
-    plan: Plan, variables: tuple[Variable, ...], times: np.ndarray, arrays: Arrays
+    plan: Plan,
+    variables: tuple[Variable, ...],
+    times: np.ndarray,
+    arrays: Arrays,
+    extra_coords: dict[str, Any] | None = None,
 ) -> xr.Dataset:
     data = {
         v.name: (v.dims, np.asarray(arrays[v.name]).astype(v.dtype), v.attrs) for v in variables
     }
-    return xr.Dataset(data, coords=_coordinates(plan, times))
+    return xr.Dataset(data, coords=_coordinates(plan, times, extra_coords))
 
 
 class MemorySink:
     """Keeps every chunk in memory; ``close`` concatenates them into one Dataset."""
 
-    def __init__(self, variables: tuple[Variable, ...]):
+    def __init__(self, variables: tuple[Variable, ...], coords: dict[str, Any] | None = None):
         self.variables = variables
+        self.coords = coords
         self._parts: list[xr.Dataset] = []
 
     def write(self, plan: Plan, times_utc: np.ndarray, arrays: Arrays) -> None:
-        self._parts.append(_dataset(plan, self.variables, times_utc, arrays))
+        self._parts.append(_dataset(plan, self.variables, times_utc, arrays, self.coords))
 
     def close(self, plan: Plan) -> xr.Dataset:
         if not self._parts:
@@ -92,13 +99,16 @@ class MemorySink:
 class ZarrSink:
     """Appends each chunk to a Zarr store along ``time``."""
 
-    def __init__(self, path: Path, variables: tuple[Variable, ...]):
+    def __init__(
+        self, path: Path, variables: tuple[Variable, ...], coords: dict[str, Any] | None = None
+    ):
         self.path = path
         self.variables = variables
+        self.coords = coords
         self._started = False
 
     def write(self, plan: Plan, times_utc: np.ndarray, arrays: Arrays) -> None:
-        part = _dataset(plan, self.variables, times_utc, arrays)
+        part = _dataset(plan, self.variables, times_utc, arrays, self.coords)
         if not self._started:
             encoding = {"time": {"units": "nanoseconds since 1970-01-01", "dtype": "int64"}}
             part.to_zarr(self.path, mode="w", encoding=encoding, consolidated=True, zarr_format=2)
@@ -146,12 +156,23 @@ def write_tables(folder: Path, summary: dict[str, Any]) -> None:
     rows = [{"shell": name, **fig} for name, fig in summary["shells"].items()]
     rows.append({"shell": "total", **summary["total"]})
     fields = list(dict.fromkeys(k for row in rows for k in row))
-    partial = folder / "shells.csv.partial"
+    _write_csv(folder / "shells.csv", rows, fields)
+    if "network" in summary:
+        pairs = [
+            {"src": pair.split(" -> ")[0], "dst": pair.split(" -> ")[1], **figures}
+            for pair, figures in summary["network"]["per_pair"].items()
+        ]
+        if pairs:
+            _write_csv(folder / "network_pairs.csv", pairs, list(pairs[0]))
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]], fields: list[str]) -> None:
+    partial = path.with_name(path.name + ".partial")
     with partial.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(partial, folder / "shells.csv")
+    os.replace(partial, path)
 
 
 def default_run_dir(scenario: Scenario, root: Path = Path("runs")) -> Path:
@@ -183,7 +204,7 @@ def run(
     plan, pipeline = prepare(scenario)
     keep = scenario.output.dataset
     if target is None:
-        sink = MemorySink(pipeline.variables)
+        sink = MemorySink(pipeline.variables, pipeline.coordinates(plan))
         figures = execute(plan, pipeline, [sink] if keep else [], observer)
         dataset = sink.close(plan)
         summary = _summary(plan, figures, time.perf_counter() - started)
@@ -194,7 +215,11 @@ def run(
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     try:
-        sinks = [ZarrSink(staging / "dataset.zarr", pipeline.variables)] if keep else []
+        sinks = (
+            [ZarrSink(staging / "dataset.zarr", pipeline.variables, pipeline.coordinates(plan))]
+            if keep
+            else []
+        )
         figures = execute(plan, pipeline, sinks, observer)
         summary = _summary(plan, figures, time.perf_counter() - started)
         write_tables(staging, summary)

@@ -29,6 +29,7 @@ from pydantic import (
 
 from orbitgrid.economics.assumptions import EconomicsSection
 from orbitgrid.errors import ScenarioError
+from orbitgrid.network.config import NetworkConfig
 from orbitgrid.spacecraft.accelerators import accelerator_catalog
 from orbitgrid.units import (
     AngleDeg,
@@ -249,11 +250,24 @@ class SunSynchronousShell(_Shell):
 class CatalogShell(_Shell):
     """Satellites from a local element file: TLE/3LE or CCSDS OMM (XML, KVN or JSON).
 
-    Satellites are numbered in file order. ``file`` is relative to the scenario file.
+    Satellites are numbered in file order. ``file`` is relative to the scenario file. With
+    ``planes`` and ``sats_per_plane`` the file is read as plane-major (as Hypatia writes its
+    TLEs), which gives each satellite its plane and slot for ``+grid`` links.
     """
 
     type: Literal["tle", "omm"]
     file: Path
+    planes: int | None = Field(default=None, ge=1, description="with sats_per_plane: +grid")
+    sats_per_plane: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> CatalogShell:
+        if (self.planes is None) != (self.sats_per_plane is None):
+            raise ValueError(
+                "give both planes and sats_per_plane (satellites in file order, plane-major) "
+                "or neither"
+            )
+        return self
 
 
 Shell = Annotated[WalkerShell | SunSynchronousShell | CatalogShell, Field(discriminator="type")]
@@ -292,6 +306,9 @@ class Scenario(_Model):
     engine: EngineOptions = EngineOptions()
     economics: EconomicsSection | None = Field(
         default=None, description="cost of ownership vs a terrestrial data center, if present"
+    )
+    network: NetworkConfig | None = Field(
+        default=None, description="ground endpoints, links and routing, if present"
     )
     seed: int = 0
     # Folder that relative paths (element files) are resolved against; not part of the YAML.

@@ -1,0 +1,196 @@
+"""From the scenario's ``network`` section to the arrays the routing stage needs.
+
+``build_topology`` resolves the ISL pattern and GSL limits once per run; ``failure_masks``
+turns scheduled and random failures into ``[time, element]`` masks for one chunk of time steps
+(deterministic for a seed, whatever the chunking); ``routing_dataset`` labels a
+``RoutingResult`` as an ``xarray.Dataset`` with dims ``time``, ``src``, ``dst``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from orbitgrid.errors import ScenarioError
+from orbitgrid.network.config import NetworkConfig
+from orbitgrid.network.endpoints import EndpointTable
+from orbitgrid.network.routing import STATUS_MESSAGES, FailureMasks, NetworkTopology, RoutingResult
+from orbitgrid.network.topology import ConstellationIndex, plus_grid_isls
+
+
+def build_topology(
+    config: NetworkConfig, constellation: ConstellationIndex, endpoints: EndpointTable
+) -> NetworkTopology:
+    """The static ``NetworkTopology`` for a run (ISL pairs, GSL limits, mode, per-hop delay)."""
+    if constellation.n_satellites == 0:
+        raise ScenarioError(
+            "the constellation is empty; the network stage needs at least one satellite",
+            "constellation",
+            [],
+        )
+    isl = config.isl
+    if isl.pattern == "+grid":
+        pairs = plus_grid_isls(constellation, isl.isl_shift)
+    else:
+        pairs = np.zeros((0, 2), dtype=np.int64)
+    return NetworkTopology(
+        n_satellites=constellation.n_satellites,
+        isl_pairs=pairs,
+        isl_max_range_km=isl.max_range_km,
+        endpoint_up_unit=endpoints.up_unit(),
+        endpoint_min_elevation_deg=endpoints.min_elevation_deg,
+        endpoint_max_range_km=endpoints.max_range_km,
+        isl_pattern=isl.pattern,
+        mode=config.routing.mode,
+        gsl_selection=config.gsl.selection,
+        per_hop_delay_ms=isl.per_hop_delay_s * 1e3,
+    )
+
+
+def failure_masks(
+    config: NetworkConfig,
+    times_s: np.ndarray,
+    topology: NetworkTopology,
+    endpoints: EndpointTable,
+) -> FailureMasks:
+    """Down-masks for the time steps ``times_s`` (seconds from the scenario start).
+
+    Scheduled failures are down over ``[start, end)``. Random failures draw, once per run from
+    ``numpy.random.default_rng(seed)``, which elements are down for the whole run, so any
+    chunking gives the same masks. Errors name the failure entry and the valid ids.
+    """
+    times_s = np.asarray(times_s, dtype=np.float64)
+    n_t, n_sat, n_ep = times_s.shape[0], topology.n_satellites, topology.n_endpoints
+    n_isl = len(topology.isl_pairs)
+    rnd = config.failures.random
+    rng = np.random.default_rng(rnd.seed)
+    sat_static = rng.random(n_sat) < rnd.satellites_down_fraction
+    isl_static = rng.random(n_isl) < rnd.isls_down_fraction
+    ep_static = rng.random(n_ep) < rnd.endpoints_down_fraction
+    sat = np.broadcast_to(sat_static, (n_t, n_sat)).copy()
+    isl = np.broadcast_to(isl_static, (n_t, n_isl)).copy()
+    ep = np.broadcast_to(ep_static, (n_t, n_ep)).copy()
+    pair_index = {(int(a), int(b)): k for k, (a, b) in enumerate(topology.isl_pairs)}
+    for i, f in enumerate(config.failures.scheduled):
+        where = f"network.failures.scheduled[{i}]"
+        active = (times_s >= f.start_s) & (times_s < f.end_s)
+        if f.element == "satellite":
+            if f.id >= n_sat:
+                raise ScenarioError(
+                    f"{where}.id: satellite {f.id} does not exist; ids are 0..{n_sat - 1}",
+                    f"{where}.id",
+                    f.id,
+                )
+            sat[active, f.id] = True
+        elif f.element == "isl":
+            a, b = sorted(f.between)
+            if (a, b) not in pair_index:
+                raise ScenarioError(
+                    f"{where}.between: there is no ISL between satellites {a} and {b} in the "
+                    f"'{topology.isl_pattern}' pattern ({n_isl} links)",
+                    f"{where}.between",
+                    f.between,
+                )
+            isl[active, pair_index[(a, b)]] = True
+        else:
+            ep[active, endpoints.index(f.name)] = True
+    return FailureMasks(satellite=sat, isl=isl, endpoint=ep)
+
+
+def routing_dataset(
+    result: RoutingResult, times: np.ndarray, endpoints: EndpointTable
+) -> xr.Dataset:
+    """Label a ``RoutingResult`` with dims ``time``, ``src``, ``dst`` (endpoint names).
+
+    ``path_node`` keeps the node lists (``[time, src, dst, hop]``; satellites ``0..S-1``,
+    endpoint ``e`` as ``S + e``, −1 padding), so ``orbitgrid paths RUN_DIR SRC DST`` can read
+    any path back. Every variable carries ``units`` and ``long_name``.
+    """
+    names = [str(n) for n in endpoints.name]
+    dims = ("time", "src", "dst")
+    ds = xr.Dataset(
+        {
+            "path_length_km": (
+                dims,
+                result.path_length_km,
+                {"units": "km", "long_name": "length of the shortest path (straight links)"},
+            ),
+            "latency_ms": (
+                dims,
+                result.latency_ms,
+                {"units": "ms", "long_name": "one-way latency: propagation + per-hop delay"},
+            ),
+            "rtt_ms": (dims, result.rtt_ms, {"units": "ms", "long_name": "round-trip time"}),
+            "hop_count": (
+                dims,
+                result.hop_count,
+                {"units": "1", "long_name": "links on the path (-1 unreachable)"},
+            ),
+            "route_status": (
+                dims,
+                result.status,
+                {
+                    "units": "1",
+                    "long_name": "routing status",
+                    "flag_meanings": "; ".join(f"{k}: {v}" for k, v in STATUS_MESSAGES.items()),
+                },
+            ),
+            "path_changed": (
+                dims,
+                result.path_changed,
+                {"units": "1", "long_name": "path differs from the previous step"},
+            ),
+            "path_node": (
+                (*dims, "hop"),
+                result.path_nodes,
+                {
+                    "units": "1",
+                    "long_name": "node ids along the path",
+                    "n_satellites": result.n_satellites,
+                },
+            ),
+            "gsl_visible_count": (
+                ("time", "endpoint"),
+                result.gsl_visible_count,
+                {"units": "1", "long_name": "satellites an endpoint can link to"},
+            ),
+        },
+        coords={"time": times, "src": names, "dst": names, "endpoint": names},
+    )
+    return ds
+
+
+def path_history(
+    dataset: xr.Dataset, src: str, dst: str, satellite_names: list[str] | None = None
+) -> list[tuple[np.datetime64, float, list[str]]]:
+    """The path between two endpoints each time it changes: ``(time, rtt_ms, node labels)``.
+
+    Serves ``orbitgrid paths RUN_DIR SRC DST``: reads ``path_node`` and ``rtt_ms`` from a
+    routing dataset (``routing_dataset``) and labels nodes with endpoint names and
+    ``sat<i>`` (or ``satellite_names``). Unknown endpoint names raise ScenarioError listing
+    the known ones. Unreachable steps give an empty node list and NaN RTT.
+    """
+    names = [str(n) for n in dataset["src"].values]
+    for name in (src, dst):
+        if name not in names:
+            known = ", ".join(names[:8]) + (f" … ({len(names)} in all)" if len(names) > 8 else "")
+            raise ScenarioError(f"unknown endpoint {name!r}; known endpoints: {known}", "", name)
+    n_sat = int(dataset["path_node"].attrs["n_satellites"])
+    nodes = dataset["path_node"].sel(src=src, dst=dst).values
+    rtt = dataset["rtt_ms"].sel(src=src, dst=dst).values
+    times = dataset["time"].values
+    out: list[tuple[np.datetime64, float, list[str]]] = []
+    previous: tuple[int, ...] | None = None
+    for t in range(nodes.shape[0]):
+        row = tuple(int(n) for n in nodes[t] if n >= 0)
+        if row == previous:
+            continue
+        previous = row
+        labels = [
+            names[n - n_sat]
+            if n >= n_sat
+            else (satellite_names[n] if satellite_names else f"sat{n}")
+            for n in row
+        ]
+        out.append((times[t], float(rtt[t]), labels))
+    return out

@@ -1,0 +1,109 @@
+"""Static network topology: which satellites may link to which (ISL patterns).
+
+The engine gives the constellation as per-satellite ``shell_index``, ``plane_index`` and
+``slot_index`` arrays plus per-shell ``planes`` and ``sats_per_plane`` (satellites ordered
+plane-major within a shell, as Hypatia's generated TLEs). From that, ``plus_grid_isls`` builds the
+"+grid" pattern of Hypatia's ``satgen.isls.generate_plus_grid_isls`` (Kassing et al., IMC 2020):
+each satellite links to the next satellite in its plane and to the satellite at slot
+``(slot + isl_shift) mod sats_per_plane`` in the next plane (with wrap-around), giving four
+links per satellite. ``formation_isls`` links every pair within a range at one instant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from orbitgrid.errors import ScenarioError
+
+
+@dataclass(frozen=True, eq=False)
+class ConstellationIndex:
+    """Where each satellite sits: shell, plane, slot (index within plane); and each shell's size.
+
+    Arrays ``shell_index``, ``plane_index``, ``slot_index`` are ``[satellite]`` int; ``planes``
+    and ``sats_per_plane`` are ``[shell]`` int. Satellites that fit no plane (from
+    ``grouping.group_catalog``) carry ``plane_index == -1`` and get no +grid links.
+    """
+
+    shell_index: np.ndarray
+    plane_index: np.ndarray
+    slot_index: np.ndarray
+    planes: np.ndarray
+    sats_per_plane: np.ndarray
+
+    @classmethod
+    def walker(cls, planes: int, sats_per_plane: int) -> ConstellationIndex:
+        """One shell of ``planes × sats_per_plane`` satellites in plane-major order."""
+        n = planes * sats_per_plane
+        idx = np.arange(n)
+        return cls(
+            shell_index=np.zeros(n, dtype=np.int64),
+            plane_index=idx // sats_per_plane,
+            slot_index=idx % sats_per_plane,
+            planes=np.array([planes]),
+            sats_per_plane=np.array([sats_per_plane]),
+        )
+
+    @property
+    def n_satellites(self) -> int:
+        return int(self.shell_index.shape[0])
+
+    def __repr__(self) -> str:
+        return (
+            f"ConstellationIndex({self.n_satellites} satellites in {len(self.planes)} shells, "
+            f"planes={self.planes.tolist()}, sats_per_plane={self.sats_per_plane.tolist()})"
+        )
+
+
+def plus_grid_isls(constellation: ConstellationIndex, isl_shift: int = 0) -> np.ndarray:
+    """ISL pairs ``[link, 2]`` (int64, a < b, unique) of the Hypatia "+grid" pattern per shell.
+
+    Same pairs as ``satgen.isls.generate_plus_grid_isls(n_orbits, n_sats_per_orbit, isl_shift)``
+    for each shell (validated in ``tests/network/test_topology.py``). Shells need at least 3 planes
+    and 3 satellites per plane (as satgenpy requires), otherwise the neighbour links would repeat.
+    Links only join satellites of the same shell whose plane and slot are known.
+    """
+    c = constellation
+    if c.n_satellites == 0:
+        raise ScenarioError(
+            "the constellation is empty; +grid ISLs need satellites", "network.isl.pattern", "+grid"
+        )
+    for k, (p, s) in enumerate(zip(c.planes, c.sats_per_plane, strict=True)):
+        if p < 3 or s < 3:
+            raise ScenarioError(
+                f"ISL pattern '+grid' needs at least 3 planes and 3 satellites per plane; "
+                f"shell {k} has {p} planes × {s} satellites; use pattern 'none' or 'formation'",
+                "network.isl.pattern",
+                "+grid",
+            )
+    # Lookup table (shell, plane, slot) → satellite id, -1 where absent.
+    offsets = np.concatenate([[0], np.cumsum(c.planes * c.sats_per_plane)])
+    table = np.full(int(offsets[-1]), -1, dtype=np.int64)
+    ok = c.plane_index >= 0
+    sh, pl, sl = c.shell_index[ok], c.plane_index[ok], c.slot_index[ok]
+    spp = c.sats_per_plane[sh]
+    table[offsets[sh] + pl * spp + sl] = np.flatnonzero(ok)
+    sat = np.flatnonzero(ok)
+    n_planes = c.planes[sh]
+    same_plane = table[offsets[sh] + pl * spp + (sl + 1) % spp]
+    next_plane = table[offsets[sh] + ((pl + 1) % n_planes) * spp + (sl + isl_shift) % spp]
+    a = np.concatenate([sat, sat])
+    b = np.concatenate([same_plane, next_plane])
+    keep = (b >= 0) & (a != b)
+    pairs = np.stack([np.minimum(a, b)[keep], np.maximum(a, b)[keep]], axis=1)
+    return np.unique(pairs, axis=0)
+
+
+def formation_isls(sat_ecef_km: np.ndarray, max_range_km: float) -> np.ndarray:
+    """ISL pairs ``[link, 2]`` (a < b) of all satellites within ``max_range_km`` at one instant.
+
+    Uses a k-d tree (scipy ``cKDTree.query_pairs``), O(n log n), so 10,000 satellites stay cheap.
+    Input ``[sat, 3]`` km.
+    """
+    pairs = cKDTree(sat_ecef_km).query_pairs(max_range_km, output_type="ndarray")
+    if pairs.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    return np.unique(np.sort(pairs.astype(np.int64), axis=1), axis=0)
