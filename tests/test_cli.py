@@ -97,3 +97,37 @@ def test_quiet_prints_only_the_folder(tmp_path):
     done = _cli("run", str(_write(tmp_path, small_scenario_dict())), "--out", str(out), "-q")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"run folder: {out}"
+
+
+def test_sweep_runs_and_resumes(tmp_path):
+    """A tiny economic sweep through the CLI; run again, every point is skipped."""
+    scenario = small_scenario_dict(economics={"mission": "5 yr"})
+    _write(tmp_path, scenario, "base.yaml")
+    spec = {
+        "name": "tiny",
+        "base": "base.yaml",
+        "design": "grid",
+        "parameters": {"economics.overrides.launch_cost_usd_per_kg": {"values": [200, 2000]}},
+        "outputs": ["economics.shells.*.orbital.cost_per_gpu_hour_usd"],
+    }
+    sweep_file = _write(tmp_path, spec, "sweep.yaml")
+    out = tmp_path / "sweep"
+    first = _cli("sweep", str(sweep_file), "--out", str(out), "--scheduler", "synchronous")
+    assert first.returncode == 0, first.stderr
+    assert "2 points, 2 run now" in first.stdout
+    again = _cli("sweep", str(sweep_file), "--out", str(out), "--scheduler", "synchronous")
+    assert again.returncode == 0, again.stderr
+    assert "0 run now, 2 already done" in again.stdout
+
+
+def test_sweep_bad_parameter_path_exits_2(tmp_path):
+    _write(tmp_path, small_scenario_dict(), "base.yaml")
+    spec = {
+        "name": "bad",
+        "base": "base.yaml",
+        "design": "grid",
+        "parameters": {"spacecraft.node.battery.capacty": {"values": ["1 kWh"]}},
+    }
+    done = _cli("sweep", str(_write(tmp_path, spec, "sweep.yaml")), "--scheduler", "synchronous")
+    assert done.returncode == 2
+    assert "Did you mean 'capacity'" in done.stderr and "Traceback" not in done.stderr

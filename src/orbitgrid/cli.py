@@ -222,9 +222,10 @@ def sweep(
             result = run_sweep(spec, out, scheduler, workers, report)
     else:
         result = run_sweep(spec, out, scheduler, workers, None)
-    if not quiet:
-        console.print(repr(result))
-    console.print(f"catalog: {result.catalog_path}")
+    if quiet:
+        console.print(f"catalog: {result.catalog_path}")
+    else:
+        console.print(result.summary(), highlight=False)
 
 
 RunDirArg = Annotated[Path, typer.Argument(help="a run folder written by 'orbitgrid run'")]
@@ -276,6 +277,24 @@ def compare(
     if len(run_dirs) < 2:
         raise OrbitgridError(f"compare needs at least two run folders, got {len(run_dirs)}")
     console.print(f"comparison: {compare_runs(run_dirs, out)}")
+
+
+@app.command()
+def paths(
+    run_dir: RunDirArg,
+    src: Annotated[str, typer.Argument(help="endpoint name")],
+    dst: Annotated[str, typer.Argument(help="endpoint name")],
+) -> None:
+    """Show the path between two endpoints each time it changed during a run."""
+    from orbitgrid.network.paths import read_paths
+
+    rows = read_paths(run_dir, src, dst)
+    table = Table(title=f"{src} → {dst}: {len(rows)} path(s)")
+    for column in ("from (UTC)", "RTT ms", "hops", "path"):
+        table.add_column(column, justify="left" if column == "path" else "right")
+    for row in rows:
+        table.add_row(row["time_utc"], row["rtt_ms"], row["hops"], row["path"])
+    console.print(table)
 
 
 @app.command()

@@ -113,7 +113,11 @@ class Stage(Protocol):
 
 
 class Reducer(Protocol):
-    """Folds each chunk's arrays into running accumulators; ``finalize`` gives the summary."""
+    """Folds each chunk's arrays into running accumulators; ``finalize`` gives the summary.
+
+    A reducer may also have ``write(folder)``, called with the run folder (before it is
+    renamed into place) to write its own tables, e.g. the network's ``paths.csv``.
+    """
 
     def update(self, plan: Plan, chunk: Chunk, arrays: Arrays) -> None: ...
 
@@ -259,7 +263,7 @@ def prepare(scenario: Scenario) -> tuple[Plan, Pipeline]:
         if stage.name == "network":
             from orbitgrid.network.stage import NetworkSummary
 
-            reducers.append(NetworkSummary(stage))
+            reducers.append(NetworkSummary(stage, plan))
     analyses: list[Analysis] = []
     if scenario.economics is not None:
         from orbitgrid.economics.stage import economics_analysis

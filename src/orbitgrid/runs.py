@@ -8,8 +8,9 @@ output folder. A run folder holds:
   format 2, which every Zarr reader (Python, R, Julia, netCDF-C) opens;
 - ``summary.json``: the headline figures, per shell and in total;
 - ``shells.csv``: the same per-shell table, for pandas, DuckDB or a spreadsheet;
-- ``network_pairs.csv`` (runs with a ``network:`` section): RTT percentiles, reachability,
-  path changes and the fibre reference per endpoint pair;
+- ``network_pairs.csv`` and ``paths.csv`` (runs with a ``network:`` section): RTT
+  percentiles, reachability, path changes and the fibre reference per endpoint pair; and each
+  pair's path (node names) every time it changes;
 - ``scenario.yaml``: the validated scenario as run, units in SI (provenance).
 
 The folder is built under a temporary name beside the target and renamed at the end, so a
@@ -223,6 +224,9 @@ def run(
         figures = execute(plan, pipeline, sinks, observer)
         summary = _summary(plan, figures, time.perf_counter() - started)
         write_tables(staging, summary)
+        for reducer in pipeline.reducers:
+            if hasattr(reducer, "write"):
+                reducer.write(staging)
         scenario_yaml = yaml.safe_dump(_scenario_record(scenario), sort_keys=False)
         _write_atomic(staging / "scenario.yaml", scenario_yaml)
         if target.exists():

@@ -119,3 +119,23 @@ def test_bad_network_field_names_its_path():
     data = _network_dict(isl={"pattern": "+grd"})
     with pytest.raises(ScenarioError, match=r"network\.isl\.pattern"):
         orbitgrid.scenario_from_dict(data)
+
+
+def test_path_log_serves_both_directions(tmp_path):
+    from orbitgrid.errors import OrbitgridError
+    from orbitgrid.network.paths import read_paths
+
+    orbitgrid.run(orbitgrid.scenario_from_dict(_network_dict()), out_dir=tmp_path / "r")
+    forward = read_paths(tmp_path / "r", "Paris", "Berlin")
+    backward = read_paths(tmp_path / "r", "Berlin", "Paris")
+    assert forward and len(forward) == len(backward)
+    assert forward[0]["time_utc"] == "2027-03-20T00:00:00"  # every pair logged at the start
+    reachable = [row for row in forward if row["path"]]
+    assert reachable[0]["path"].startswith("Paris > ") and reachable[0]["path"].endswith(
+        " > Berlin"
+    )
+    back = {row["time_utc"]: row["path"] for row in backward}
+    for row in reachable:
+        assert back[row["time_utc"]] == " > ".join(reversed(row["path"].split(" > ")))
+    with pytest.raises(OrbitgridError, match="unknown endpoint 'Oslo'.*Berlin, Paris, Rome"):
+        read_paths(tmp_path / "r", "Oslo", "Paris")

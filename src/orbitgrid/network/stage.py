@@ -7,13 +7,17 @@ rotation, as the sub-points) and routes every endpoint pair at every step with
 endpoint name. Its state carries the last step's paths, so path changes are counted across
 chunk boundaries.
 
-``NetworkSummary`` keeps each stored step's RTTs (4 bytes per pair and stored step) and at the
-end gives per-pair p50/p95/p99, reachability, path changes and the great-circle fibre
-reference (``summary.routing_summary``), plus constellation-wide medians.
+``NetworkSummary`` keeps each step's RTTs (4 bytes per pair and step) and at the end gives
+per-pair p50/p95/p99, reachability, path changes and the great-circle fibre reference
+(``summary.routing_summary``), plus constellation-wide medians. It also logs each pair's path
+whenever it changes into ``paths.csv`` in the run folder (``orbitgrid paths`` reads it).
 """
 
 from __future__ import annotations
 
+import csv
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -119,21 +123,62 @@ class NetworkStage:
             "route_status": result.status,
             "path_changed": result.path_changed.astype(np.int8),
         }
+        outputs["path_nodes"] = result.path_nodes  # transient: logged by NetworkSummary
         return outputs, result.path_nodes[-1]
 
 
 class NetworkSummary:
-    """Per-pair RTT statistics over the run (see the module docstring)."""
+    """Per-pair RTT statistics over the run, and the log of path changes (``paths.csv``)."""
 
-    def __init__(self, stage: NetworkStage):
+    def __init__(self, stage: NetworkStage, plan: Plan):
         self.stage = stage
         self._rtt: list[np.ndarray] = []
         self._changes: np.ndarray | None = None
+        self._path_rows: list[tuple[str, str, str, float, int, str]] = []
+        endpoint_names = [str(n) for n in stage.endpoints.name]
+        self._labels = np.array([*plan.satellite_names.astype(str), *endpoint_names], dtype=object)
+        self._endpoint_names = endpoint_names
 
     def update(self, plan: Plan, chunk: Chunk, arrays: Arrays) -> None:
         self._rtt.append(np.asarray(arrays["rtt_ms"], dtype=np.float32))
-        changes = arrays["path_changed"].sum(axis=0, dtype=np.int64)
+        changed = arrays["path_changed"].astype(bool)
+        changes = changed.sum(axis=0, dtype=np.int64)
         self._changes = changes if self._changes is None else self._changes + changes
+        self._log_paths(chunk, arrays, changed)
+
+    def _log_paths(self, chunk: Chunk, arrays: Arrays, changed: np.ndarray) -> None:
+        # One row per unordered pair each time its path changes (and at the first step), so
+        # that `orbitgrid paths` can tell which path was in use at any time.
+        if chunk.start_step == 0:
+            changed = changed.copy()
+            changed[0] = True
+        n = changed.shape[1]
+        upper = np.triu(np.ones((n, n), dtype=bool), k=1)
+        steps, src, dst = np.nonzero(changed & upper[None])
+        nodes = arrays["path_nodes"]
+        times = np.datetime_as_string(chunk.times_utc, unit="s")
+        for k, i, j in zip(steps, src, dst, strict=True):
+            row = nodes[k, i, j]
+            path = " > ".join(self._labels[row[row >= 0]])
+            self._path_rows.append(
+                (
+                    str(times[k]),
+                    self._endpoint_names[i],
+                    self._endpoint_names[j],
+                    float(arrays["rtt_ms"][k, i, j]),
+                    int(arrays["hop_count"][k, i, j]),
+                    path,
+                )
+            )
+
+    def write(self, folder: Path) -> None:
+        """Write ``paths.csv``: time (UTC), src, dst, rtt_ms, hops, path (node names)."""
+        partial = folder / "paths.csv.partial"
+        with partial.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(("time_utc", "src", "dst", "rtt_ms", "hops", "path"))
+            writer.writerows(self._path_rows)
+        os.replace(partial, folder / "paths.csv")
 
     def finalize(self, plan: Plan) -> dict[str, Any]:
         rtt = np.concatenate(self._rtt, axis=0)
