@@ -70,7 +70,7 @@ def test_grid_links_need_a_plane_layout():
             "spacecraft": "node",
         }
     ]
-    with pytest.raises(ScenarioError, match="shell 'cat' .* give it planes and sats_per_plane"):
+    with pytest.raises(ScenarioError, match=r"shell 'cat' .* give it planes and sats_per_plane"):
         orbitgrid.run(orbitgrid.scenario_from_dict(data))
 
 
@@ -137,5 +137,5 @@ def test_path_log_serves_both_directions(tmp_path):
     back = {row["time_utc"]: row["path"] for row in backward}
     for row in reachable:
         assert back[row["time_utc"]] == " > ".join(reversed(row["path"].split(" > ")))
-    with pytest.raises(OrbitgridError, match="unknown endpoint 'Oslo'.*Berlin, Paris, Rome"):
+    with pytest.raises(OrbitgridError, match=r"unknown endpoint 'Oslo'.*Berlin, Paris, Rome"):
         read_paths(tmp_path / "r", "Oslo", "Paris")
