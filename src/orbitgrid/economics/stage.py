@@ -9,25 +9,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from orbitgrid.economics.assumptions import load_assumptions
+import numpy as np
+
+from orbitgrid.economics.assumptions import EconomicsSection, load_assumptions
 from orbitgrid.economics.costs import evaluate_economics
 from orbitgrid.economics.mass import SatelliteDesign
 from orbitgrid.plan import Plan
 
 
-def economics_analysis(plan: Plan, summary: dict[str, Any]) -> dict[str, Any]:
-    """Return ``{"economics": {"shells": {name: EconomicsResult.to_dict()}}}`` for the run."""
-    section = plan.scenario.economics
-    if section is None:
-        return {}
-    params = load_assumptions().parameters(section.overrides)
+def shell_economics(
+    scenario: Any,
+    summary: dict[str, Any],
+    section: EconomicsSection,
+    overrides: dict[str, np.ndarray] | None = None,
+) -> dict[str, Any]:
+    """``summary["economics"]`` for a finished run: each shell's ``EconomicsResult.to_dict()``.
+
+    ``section`` gives mission, replacement model and fixed overrides; ``overrides`` may add
+    assumption values as arrays (one per sweep point), and the figures then come back as lists
+    over the points. Shells without accelerators are skipped (nothing to price per GPU-hour).
+    """
+    params = load_assumptions().parameters({**section.overrides, **(overrides or {})})
     shells = {}
-    for shell in plan.shells:
+    for shell in scenario.constellation:
         design = SatelliteDesign.from_spacecraft(
-            plan.scenario.spacecraft[shell.spacecraft], shell.size, section.mission_years
+            scenario.spacecraft[shell.spacecraft],
+            summary["shells"][shell.name]["satellites"],
+            section.mission_years,
         )
         if design.accelerators_per_satellite == 0:
-            continue  # nothing to price per GPU-hour
+            continue
         result = evaluate_economics(
             design,
             summary["shells"][shell.name]["delivered_compute_fraction"],
@@ -36,4 +47,12 @@ def economics_analysis(plan: Plan, summary: dict[str, Any]) -> dict[str, Any]:
             replacement=section.replacement,
         )
         shells[shell.name] = result.to_dict()
-    return {"economics": {"mission_years": section.mission_years, "shells": shells}}
+    return {"mission_years": section.mission_years, "shells": shells}
+
+
+def economics_analysis(plan: Plan, summary: dict[str, Any]) -> dict[str, Any]:
+    """The engine's analysis: ``{"economics": shell_economics(...)}`` when the scenario asks."""
+    section = plan.scenario.economics
+    if section is None:
+        return {}
+    return {"economics": shell_economics(plan.scenario, summary, section)}

@@ -305,32 +305,15 @@ def evaluate_group_economics(
 ) -> dict[str, Any]:
     """Economics of many points sharing one time simulation, in one broadcast evaluation.
 
-    Mirrors ``orbitgrid.economics.stage.economics_analysis`` (the engine's stage) with the
-    swept overrides as arrays over the points: ``section`` is the points' common
+    The engine's own ``economics.stage.shell_economics`` with the swept overrides as arrays
+    over the points: ``section`` is the points' common
     ``EconomicsSection`` (mission, replacement model, fixed overrides), ``overrides`` maps an
     assumption key to one value per point. Returns the ``summary["economics"]`` dict, each
     varying figure a list over the points. Raises ``ScenarioError`` for a bad override value.
     """
-    from orbitgrid.economics import SatelliteDesign, evaluate_economics, load_assumptions
+    from orbitgrid.economics.stage import shell_economics
 
-    params = load_assumptions().parameters({**section.overrides, **(overrides or {})})
-    shells = {}
-    for shell in scenario.constellation:
-        size = summary["shells"][shell.name]["satellites"]
-        design = SatelliteDesign.from_spacecraft(
-            scenario.spacecraft[shell.spacecraft], size, section.mission_years
-        )
-        if design.accelerators_per_satellite == 0:
-            continue  # nothing to price per GPU-hour (as the stage does)
-        result = evaluate_economics(
-            design,
-            summary["shells"][shell.name]["delivered_compute_fraction"],
-            params,
-            terrestrial_delivered_fraction=section.terrestrial_delivered_fraction,
-            replacement=section.replacement,
-        )
-        shells[shell.name] = result.to_dict()
-    return {"mission_years": section.mission_years, "shells": shells}
+    return shell_economics(scenario, summary, section, overrides)
 
 
 # ---------------------------------------------------------------------------------------------
