@@ -205,34 +205,32 @@ def _gsl_candidates(sat_pos, sat_ok, ep_pos, ep_up, ep_min_sin_el, ep_max_range,
                     best_d = d
                     best_s = s
                 continue
-            if count == cap:
-                cap *= 2
-                ne = np.empty(cap, np.int64)
-                ns = np.empty(cap, np.int64)
-                nd = np.empty(cap, np.float64)
-                ne[:count] = out_e[:count]
-                ns[:count] = out_s[:count]
-                nd[:count] = out_d[:count]
-                out_e, out_s, out_d = ne, ns, nd
-            out_e[count] = e
-            out_s[count] = s
-            out_d[count] = d
-            count += 1
+            out_e, out_s, out_d, count = _append_gsl(out_e, out_s, out_d, count, e, s, d)
         if nearest and best_s >= 0:
-            if count == cap:
-                cap *= 2
-                ne = np.empty(cap, np.int64)
-                ns = np.empty(cap, np.int64)
-                nd = np.empty(cap, np.float64)
-                ne[:count] = out_e[:count]
-                ns[:count] = out_s[:count]
-                nd[:count] = out_d[:count]
-                out_e, out_s, out_d = ne, ns, nd
-            out_e[count] = e
-            out_s[count] = best_s
-            out_d[count] = best_d
-            count += 1
+            out_e, out_s, out_d, count = _append_gsl(out_e, out_s, out_d, count, e, best_s, best_d)
     return out_e[:count], out_s[:count], out_d[:count]
+
+
+@nb.njit(cache=True)
+def _append_gsl(out_e, out_s, out_d, count, e, s, d):
+    """Write GSL ``(e, s, d)`` at ``count``, doubling the buffers first when they are full.
+
+    Returns the (possibly new) buffers and ``count + 1``.
+    """
+    cap = out_e.shape[0]
+    if count == cap:
+        cap *= 2
+        ne = np.empty(cap, np.int64)
+        ns = np.empty(cap, np.int64)
+        nd = np.empty(cap, np.float64)
+        ne[:count] = out_e[:count]
+        ns[:count] = out_s[:count]
+        nd[:count] = out_d[:count]
+        out_e, out_s, out_d = ne, ns, nd
+    out_e[count] = e
+    out_s[count] = s
+    out_d[count] = d
+    return out_e, out_s, out_d, count + 1
 
 
 @nb.njit(cache=True)
