@@ -1,8 +1,9 @@
 """Report size and build time for a large run (issue 6: reports).
 
-Runs Starlink shell 1 (72 × 22 = 1,584 satellites) with the dataset kept, over one day at
-60 s steps (default) or ``--days N``, then times ``build_report`` (HTML), ``export_czml`` and
-prints the sizes of the dataset, the report and the CZML scene, and peak resident memory.
+Runs Starlink shell 1 (72 × 22 = 1,584 satellites; shell and spacecraft from ``bench_core``)
+with the dataset kept, over one day at 60 s steps (default) or ``--days N``, then times
+``build_report`` (HTML), ``export_czml`` and prints the sizes of the dataset, the report and the
+CZML scene, and peak resident memory.
 The report must stay under ~20 MB whatever the run length: time series are reduced per shell
 over satellites and decimated to at most 1,500 points in time.
 
@@ -20,26 +21,9 @@ import time
 from pathlib import Path
 
 import orbitgrid
+from bench_core import SHELL, SPACECRAFT
 from orbitgrid.report import build_report, export_czml
 from orbitgrid.scenario import scenario_from_dict
-
-SHELL = {
-    "type": "walker",
-    "name": "shell1",
-    "altitude": "550 km",
-    "inclination": "53 deg",
-    "planes": 72,
-    "sats_per_plane": 22,
-    "phasing": 1,
-    "spacecraft": "edge",
-}
-SPACECRAFT = {
-    "solar_array": {"area": "22 m2", "efficiency": "28 %"},
-    "battery": {"capacity": "5 kWh", "depth_of_discharge": "60 %"},
-    "radiator": {"area": "3 m2", "sides": 2, "heat_capacity": "150 kJ/K"},
-    "bus_power": "1.6 kW",
-    "compute": {"accelerator": "jetson-agx-orin-64", "count": 1, "max_temperature": "70 C"},
-}
 
 
 def _folder_bytes(path: Path) -> int:
