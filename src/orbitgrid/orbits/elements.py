@@ -884,7 +884,7 @@ def _satrec_from_init_args(args: Sequence) -> Satrec:
     satrec.ephtype = ephtype
     satrec.elnum = elnum
     satrec.revnum = revnum
-    satrec.sgp4init(WGS72, "i", satnum, (jd_whole - _SGP4_EPOCH0_JD) + jd_fraction, *args[8:])
+    satrec.sgp4init(WGS72, "i", satnum, _sgp4init_epoch_days(jd_whole, jd_fraction), *args[8:])
     # sgp4init folds the epoch into one float (±0.3 µs); restore the exact split so that the
     # time since epoch, formed from these two numbers at every step, keeps full precision.
     satrec.jdsatepoch, satrec.jdsatepochF = jd_whole, jd_fraction
@@ -902,6 +902,19 @@ def _satrec_init_args(satrec: Satrec) -> tuple:
         satrec.satnum,
         satrec.jdsatepoch,
         satrec.jdsatepochF,
+        *_sgp4init_elements(satrec),
+    )
+
+
+def _sgp4init_epoch_days(jd_whole: float, jd_fraction: float) -> float:
+    """sgp4init's epoch argument: days since 1949 December 31 00:00 UT, from a split JD."""
+    return (jd_whole - _SGP4_EPOCH0_JD) + jd_fraction
+
+
+def _sgp4init_elements(satrec: Satrec) -> tuple:
+    """The mean elements sgp4init takes after the epoch, read back from ``satrec``: bstar, ndot,
+    nddot, ecco, argpo, inclo, mo, no_kozai, nodeo (SGP4 units)."""
+    return (
         satrec.bstar,
         satrec.ndot,
         satrec.nddot,

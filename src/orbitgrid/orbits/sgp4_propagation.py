@@ -39,7 +39,12 @@ from typing import Literal
 import numpy as np
 from sgp4.api import SGP4_ERRORS, SatrecArray
 
-from orbitgrid.orbits.elements import ElementSet, parse_elements
+from orbitgrid.orbits.elements import (
+    ElementSet,
+    _sgp4init_elements,
+    _sgp4init_epoch_days,
+    parse_elements,
+)
 from orbitgrid.orbits.timescale import julian_date_split
 
 __all__ = [
@@ -56,8 +61,6 @@ BACKENDS: tuple[str, ...] = ("auto", "astroz", "python-sgp4")
 # Status code -> sentence, as python-sgp4's SGP4_ERRORS; 0 added for completeness.
 SGP4_ERROR_MESSAGES: dict[int, str] = {0: "propagation succeeded", **SGP4_ERRORS}
 
-# sgp4init counts its epoch in days from 1949 December 31 00:00 UT.
-_SGP4_EPOCH0_JD = 2433281.5
 _NS_PER_MINUTE = 60_000_000_000
 _MINUTES_PER_DAY = 1440.0
 
@@ -244,16 +247,8 @@ class _AstrozBatches:
                 _astroz.WGS72,
                 "i",
                 satrec.satnum,
-                (satrec.jdsatepoch - _SGP4_EPOCH0_JD) + satrec.jdsatepochF,
-                satrec.bstar,
-                satrec.ndot,
-                satrec.nddot,
-                satrec.ecco,
-                satrec.argpo,
-                satrec.inclo,
-                satrec.mo,
-                satrec.no_kozai,
-                satrec.nodeo,
+                _sgp4init_epoch_days(satrec.jdsatepoch, satrec.jdsatepochF),
+                *_sgp4init_elements(satrec),
             )
             records.append(record)
         deep = np.array([r.is_deep_space for r in records], dtype=bool)
