@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from orbitgrid.network.routing import route_graph
+
 SHELL1 = {
     "name": "Starlink-550",
     "planes": 72,
@@ -166,6 +168,23 @@ class SatgenpyStep:
                     node = nxt
                 self.path_length_m[src, dst] = total
                 self.paths[(src, dst)] = path
+
+    def orbitgrid_route(self) -> tuple[np.ndarray, np.ndarray]:
+        """orbitgrid's ``route_graph`` (``isls-only``, as satgenpy's routing) on this step's own
+        ISL and GSL lengths: ``path_length_m [src, dst]`` (NaN on the diagonal, as
+        ``path_length_m``, and where unreachable) and ``hop_count [src, dst]``."""
+        length_km, hops, _ = route_graph(
+            self.n_sat,
+            self.n_gs,
+            self.isl_pairs,
+            self.isl_length_m / 1e3,
+            self.gsl[:, 0].astype(np.int64),
+            self.gsl[:, 1].astype(np.int64),
+            self.gsl[:, 2] / 1e3,
+            mode="isls-only",
+        )
+        off_diagonal = ~np.eye(self.n_gs, dtype=bool)
+        return np.where(off_diagonal, length_km * 1e3, np.nan), hops
 
 
 def time_generate_dynamic_state_at(tle: Path, gs_file: Path, t_s: float, out_dir: Path) -> float:
