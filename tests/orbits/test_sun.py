@@ -36,6 +36,12 @@ def _random_utc_times(n: int, seed: int, start: str, stop: str) -> np.ndarray:
     return t0 + np.sort(rng.integers(0, span_ns, n)).astype("timedelta64[ns]")
 
 
+def _unit_vectors(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Random directions ``[*shape, 3]``, uniform on the sphere (normalised Gaussian draws)."""
+    v = rng.normal(size=(*shape, 3))
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
 def test_sun_matches_skyfield_apparent_true_of_date(skyfield_sun):
     """Sun vs skyfield's apparent geocentric Sun (DE421), true equator and equinox of date.
 
@@ -105,10 +111,8 @@ def test_beta_angle_limits_and_sign():
 def test_beta_angle_broadcasts_and_never_nan():
     """Sun [time, 3] against normals [time, sat, 3]; a dot product of 1 + 1 ulp is clipped."""
     rng = np.random.default_rng(3)
-    normals = rng.normal(size=(5, 7, 3))
-    normals /= np.linalg.norm(normals, axis=-1, keepdims=True)
-    sun = rng.normal(size=(5, 3))
-    sun /= np.linalg.norm(sun, axis=-1, keepdims=True)
+    normals = _unit_vectors(rng, (5, 7))
+    sun = _unit_vectors(rng, (5,))
     beta = beta_angle_rad(normals, sun[:, None, :])
     assert beta.shape == (5, 7)
     assert np.isfinite(beta_angle_rad(np.array([1.0 + 1e-15, 0, 0]), np.array([1.0, 0, 0])))
@@ -119,10 +123,8 @@ def test_engine_beta_kernel_matches_reference_definition():
     from orbitgrid.orbits.sun import beta_angle_rad, beta_angles
 
     rng = np.random.default_rng(7)
-    normal = rng.normal(size=(20, 30, 3))
-    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
-    sun = rng.normal(size=(20, 3))
-    sun /= np.linalg.norm(sun, axis=-1, keepdims=True)
+    normal = _unit_vectors(rng, (20, 30))
+    sun = _unit_vectors(rng, (20,))
     sin_beta, beta_deg = beta_angles(normal, sun)
     expected = beta_angle_rad(normal, sun[:, None, :])
     np.testing.assert_allclose(beta_deg, np.degrees(expected), atol=1e-10)
