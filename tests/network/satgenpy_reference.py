@@ -10,7 +10,8 @@ ISL length 5,016,591 m, and the Hypatia top-100 city list shipped as
 satgenpy propagates with ephem (its own SGP4 port, Earth model and sidereal time), which differs
 from python-sgp4 + GMST by metres to kilometres, so the routing comparison is made on the SAME
 link lengths: satgenpy's own ISL and GSL lengths feed both satgenpy's routing and orbitgrid's
-``route_graph``. The geometry difference is measured separately (``geometry_difference``).
+``route_graph``. How far the two geometries differ is described in docs/network.md; no test
+asserts it.
 """
 
 from __future__ import annotations

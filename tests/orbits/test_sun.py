@@ -119,7 +119,8 @@ def test_beta_angle_broadcasts_and_never_nan():
 
 
 def test_engine_beta_kernel_matches_reference_definition():
-    """The compiled sin β / β pass equals beta_angle_rad (asin of n̂·ŝ) to 1e-12."""
+    """The compiled sin β / β pass equals beta_angle_rad (asin of n̂·ŝ): sin β to 1e-12,
+    β to 1e-10 degrees."""
     from orbitgrid.orbits.sun import beta_angle_rad, beta_angles
 
     rng = np.random.default_rng(7)
