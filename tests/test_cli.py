@@ -107,6 +107,7 @@ def test_sweep_runs_and_resumes(tmp_path):
         "name": "tiny",
         "base": "base.yaml",
         "design": "grid",
+        "tornado": True,
         "parameters": {"economics.overrides.launch_cost_usd_per_kg": {"values": [200, 2000]}},
         "outputs": ["economics.shells.*.orbital.cost_per_gpu_hour_usd"],
     }
@@ -114,10 +115,11 @@ def test_sweep_runs_and_resumes(tmp_path):
     out = tmp_path / "sweep"
     first = _cli("sweep", str(sweep_file), "--out", str(out), "--scheduler", "synchronous")
     assert first.returncode == 0, first.stderr
-    assert "2 points, 2 run now" in first.stdout
+    assert "5 points, 5 run now" in first.stdout  # 2 grid points + base, low, high (tornado)
+    assert (out / "sweep_report.html").stat().st_size > 100_000
     again = _cli("sweep", str(sweep_file), "--out", str(out), "--scheduler", "synchronous")
     assert again.returncode == 0, again.stderr
-    assert "0 run now, 2 already done" in again.stdout
+    assert "0 run now, 5 already done" in again.stdout
 
 
 def test_sweep_bad_parameter_path_exits_2(tmp_path):

@@ -226,6 +226,11 @@ def sweep(
         console.print(f"catalog: {result.catalog_path}")
     else:
         console.print(result.summary(), highlight=False)
+    folder = Path(result.catalog_path).parent
+    if (folder / "tornado.csv").exists() or (folder / "sobol.csv").exists():
+        from orbitgrid.report.sweep import build_sweep_report
+
+        console.print(f"sensitivity report: {build_sweep_report(folder)}")
 
 
 RunDirArg = Annotated[Path, typer.Argument(help="a run folder written by 'orbitgrid run'")]
