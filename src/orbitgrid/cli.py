@@ -157,6 +157,17 @@ def run(
                 "or a window near the epochs)",
                 highlight=False,
             )
+    for name, found in result.summary.get("grouping", {}).items():
+        layout = ", ".join(
+            f"{g['planes']}×{g['sats_per_plane']} at {g['altitude_km']:.0f} km/"
+            f"{g['inclination_deg']:.1f}°"
+            for g in found["sub_shells"]
+        )
+        errors.print(
+            f"shell {name!r}: planes found: {layout or 'none'}; {found['unplaced']} satellite(s) "
+            "fit no plane (listed in summary.json under grouping)",
+            highlight=False,
+        )
     if not quiet:
         console.print(_summary_table(result.summary))
         if "economics" in result.summary:

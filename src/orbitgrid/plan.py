@@ -9,7 +9,7 @@ scenario order, plane-major within a designed shell, file order within an elemen
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,6 +41,9 @@ class ShellPlan:
     elements: object | None = None  # element-file shells: an orbits.elements.ElementSet
     planes: int | None = None
     sats_per_plane: int | None = None
+    # ``planes: auto`` shells: the network.grouping.GroupingResult found at the start (it may
+    # split one file into several sub-shells, each with its own planes × slots).
+    grouping: object | None = None
 
     @property
     def size(self) -> int:
@@ -122,6 +125,37 @@ def _load_elements(shell: CatalogShell, scenario: Scenario):
     return elements
 
 
+def _auto_grouping(elements, start_utc: np.datetime64):
+    """Shells, planes and slots of an element set from its osculating state at ``start_utc``.
+
+    Inclination, RAAN and argument of latitude come from r and v (SGP4, TEME) at the scenario
+    start, so every satellite is seen at the same instant; mean motion and eccentricity are the
+    elements' own. ``network.grouping.group_catalog`` does the clustering.
+    """
+    from orbitgrid.network.grouping import group_catalog
+    from orbitgrid.orbits.sgp4_propagation import propagate_teme
+
+    r, v, _ = propagate_teme(elements, np.array([start_utc]))
+    r, v = r[0], v[0]
+    h = np.cross(r, v)
+    h_unit = h / np.linalg.norm(h, axis=-1, keepdims=True)
+    inclination = np.degrees(np.arccos(np.clip(h_unit[:, 2], -1.0, 1.0)))
+    node = np.stack([-h[:, 1], h[:, 0], np.zeros(len(h))], axis=-1)  # ẑ × h
+    node /= np.linalg.norm(node, axis=-1, keepdims=True)
+    raan = np.degrees(np.arctan2(node[:, 1], node[:, 0])) % 360.0
+    r_unit = r / np.linalg.norm(r, axis=-1, keepdims=True)
+    sin_u = np.einsum("sk,sk->s", h_unit, np.cross(node, r_unit))
+    cos_u = np.einsum("sk,sk->s", node, r_unit)
+    latitude_arg = np.degrees(np.arctan2(sin_u, cos_u)) % 360.0
+    return group_catalog(
+        inclination,
+        raan,
+        np.asarray(elements.mean_motion_rev_per_day),
+        np.asarray(elements.eccentricity),
+        latitude_arg,
+    )
+
+
 def _spacecraft_arrays(designs: list[Spacecraft], counts: list[int]) -> SpacecraftArrays:
     """Repeat each shell's design parameters over its satellites."""
     catalog = accelerator_catalog()
@@ -188,7 +222,12 @@ def build_plan(scenario: Scenario) -> Plan:
                 sats_per_plane=shell.sats_per_plane,
             )
             names.append(np.array(elements.names, dtype=str))
-            if shell.planes is not None:
+            if shell.planes == "auto":
+                grouping = _auto_grouping(elements, times[0])
+                plan = replace(plan, planes=None, grouping=grouping)
+                planes.append(grouping.constellation.plane_index)
+                slots.append(grouping.constellation.slot_index)
+            elif shell.planes is not None:
                 if shell.planes * shell.sats_per_plane != size:
                     raise ScenarioError(
                         f"shell {shell.name!r}: planes × sats_per_plane = {shell.planes} × "

@@ -252,21 +252,32 @@ class CatalogShell(_Shell):
 
     Satellites are numbered in file order. ``file`` is relative to the scenario file. With
     ``planes`` and ``sats_per_plane`` the file is read as plane-major (as Hypatia writes its
-    TLEs), which gives each satellite its plane and slot for ``+grid`` links.
+    TLEs), which gives each satellite its plane and slot for ``+grid`` links; with
+    ``planes: auto`` the shells, planes and slots are found from the elements at the scenario
+    start (``network.grouping.group_catalog``), and satellites that fit none are reported.
     """
 
     type: Literal["tle", "omm"]
     file: Path
-    planes: int | None = Field(default=None, ge=1, description="with sats_per_plane: +grid")
+    planes: int | Literal["auto"] | None = Field(
+        default=None, description="count with sats_per_plane (plane-major file), or 'auto'"
+    )
     sats_per_plane: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> CatalogShell:
-        if (self.planes is None) != (self.sats_per_plane is None):
+        if self.planes == "auto":
+            if self.sats_per_plane is not None:
+                raise ValueError(
+                    "planes: auto finds the planes from the elements; leave sats_per_plane out"
+                )
+        elif (self.planes is None) != (self.sats_per_plane is None):
             raise ValueError(
-                "give both planes and sats_per_plane (satellites in file order, plane-major) "
-                "or neither"
+                "give both planes and sats_per_plane (satellites in file order, plane-major), "
+                "or planes: auto, or neither"
             )
+        elif self.planes is not None and self.planes < 1:
+            raise ValueError(f"planes must be at least 1, got {self.planes}")
         return self
 
 

@@ -84,10 +84,44 @@ class CoreSummary:
         for shell in plan.shells:
             if shell.elements is not None:
                 shells[shell.name]["days_from_element_epoch_max"] = _days_from_epoch(plan, shell)
+        grouping = {
+            shell.name: _grouping_record(plan, shell)
+            for shell in plan.shells
+            if shell.grouping is not None
+        }
         total = self._group(plan, np.ones(plan.satellite_count, dtype=bool))
         total["delivered_compute_pflops_min"] = self._total_tflops_min / 1000.0
         total["delivered_compute_pflops_max"] = self._total_tflops_max / 1000.0
-        return {"shells": shells, "total": total}
+        figures = {"shells": shells, "total": total}
+        if grouping:
+            figures["grouping"] = grouping
+        return figures
+
+
+def _grouping_record(plan: Plan, shell) -> dict[str, Any]:
+    """What ``planes: auto`` found in an element file: sub-shells and unplaced satellites."""
+    result = shell.grouping
+    found = result.constellation
+    names = plan.satellite_names[shell.satellites]
+    return {
+        "sub_shells": [
+            {
+                "altitude_km": float(a),
+                "inclination_deg": float(i),
+                "planes": int(p),
+                "sats_per_plane": int(n),
+            }
+            for a, i, p, n in zip(
+                result.shell_altitude_km,
+                result.shell_inclination_deg,
+                found.planes,
+                found.sats_per_plane,
+                strict=True,
+            )
+        ],
+        "unplaced": len(result.unplaced),
+        "unplaced_satellites": {str(names[k]): str(result.reason[k]) for k in result.unplaced[:50]},
+    }
 
 
 def _days_from_epoch(plan: Plan, shell) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -139,3 +140,50 @@ def test_path_log_serves_both_directions(tmp_path):
         assert back[row["time_utc"]] == " > ".join(reversed(row["path"].split(" > ")))
     with pytest.raises(OrbitgridError, match=r"unknown endpoint 'Oslo'.*Berlin, Paris, Rome"):
         read_paths(tmp_path / "r", "Oslo", "Paris")
+
+
+HYPATIA_TLE = "src/orbitgrid/scenarios/data/starlink_shell1_hypatia.tle"
+
+
+def test_planes_auto_recovers_hypatia_layout_and_reports_strays(tmp_path):
+    """planes: auto on Hypatia's shell 1 (written plane-major, 72 × 22) finds exactly that
+    layout from the elements alone; a satellite from another orbit added to the file is
+    reported as unplaced instead of being dropped silently."""
+    lines = (Path(HYPATIA_TLE)).read_text().splitlines()
+    stray = [  # Vanguard 1: e = 0.18, another shell entirely
+        "VANGUARD 1",
+        "1 00005U 58002B   20287.20333880 -.00000016  00000-0 -22483-4 0  9998",
+        "2 00005  34.2443 225.5254 1845686 162.2516 205.2356 10.84869164218149",
+    ]
+    file = tmp_path / "mixed.tle"
+    file.write_text("\n".join(lines + stray) + "\n")
+    data = _network_dict()
+    data["time"] = {"start": "2000-01-01T00:00:00Z", "duration": "2 min", "step": "60 s"}
+    data["constellation"] = [
+        {"type": "tle", "name": "s1", "file": str(file), "planes": "auto", "spacecraft": "node"}
+    ]
+    result = orbitgrid.run(orbitgrid.scenario_from_dict(data))
+    ds = result.dataset
+    np.testing.assert_array_equal(ds.plane.values[:1584], np.arange(1584) // 22)
+    np.testing.assert_array_equal(ds.slot.values[:1584], np.arange(1584) % 22)
+    assert ds.plane.values[1584] == -1
+    found = result.summary["grouping"]["s1"]
+    assert found["sub_shells"][0]["planes"] == 72 and found["sub_shells"][0]["sats_per_plane"] == 22
+    assert found["unplaced"] == 1 and list(found["unplaced_satellites"]) == ["VANGUARD 1"]
+    assert result.summary["network"]["reachability"] > 0.5
+
+
+def test_planes_auto_excludes_sats_per_plane():
+    data = small_scenario_dict()
+    data["constellation"] = [
+        {
+            "type": "tle",
+            "name": "c",
+            "file": "x.tle",
+            "planes": "auto",
+            "sats_per_plane": 22,
+            "spacecraft": "node",
+        }
+    ]
+    with pytest.raises(ScenarioError, match="planes: auto finds the planes"):
+        orbitgrid.scenario_from_dict(data)

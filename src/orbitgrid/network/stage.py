@@ -38,15 +38,32 @@ _PAIR = ("time", "src", "dst")
 
 
 def constellation_index(plan: Plan) -> ConstellationIndex:
-    """Shell, plane and slot of every satellite, as the network topology wants them."""
-    planes = np.array([s.planes or 0 for s in plan.shells])
-    per_plane = np.array([s.sats_per_plane or 0 for s in plan.shells])
+    """Shell, plane and slot of every satellite, as the network topology wants them.
+
+    Each scenario shell with a plane layout is one network shell; a ``planes: auto`` shell
+    contributes the sub-shells its grouping found. Satellites without a layout (a TLE shell
+    given no planes, or ones grouping could not place) keep plane −1 and get no +grid links.
+    """
+    shell_index = np.full(plan.satellite_count, -1, dtype=np.int64)
+    planes: list[int] = []
+    per_plane: list[int] = []
+    for shell in plan.shells:
+        cut = shell.satellites
+        if shell.grouping is not None:
+            found = shell.grouping.constellation
+            shell_index[cut] = np.where(found.shell_index >= 0, found.shell_index + len(planes), -1)
+            planes.extend(int(p) for p in found.planes)
+            per_plane.extend(int(s) for s in found.sats_per_plane)
+        elif shell.planes is not None:
+            shell_index[cut] = len(planes)
+            planes.append(shell.planes)
+            per_plane.append(shell.sats_per_plane)
     return ConstellationIndex(
-        shell_index=plan.shell_index,
+        shell_index=shell_index,
         plane_index=plan.plane_index,
         slot_index=plan.slot_index,
-        planes=planes,
-        sats_per_plane=per_plane,
+        planes=np.array(planes, dtype=np.int64),
+        sats_per_plane=np.array(per_plane, dtype=np.int64),
     )
 
 
@@ -74,11 +91,12 @@ class NetworkStage:
         config = plan.scenario.network
         if config.isl.pattern == "+grid":
             for shell in plan.shells:
-                if shell.planes is None:
+                if shell.planes is None and shell.grouping is None:
                     raise ScenarioError(
                         f"network.isl.pattern '+grid' needs the plane layout of every shell, "
                         f"but shell {shell.name!r} (from {shell.kind} file) has none; give it "
-                        "planes and sats_per_plane (file in plane-major order), or use "
+                        "planes and sats_per_plane (file in plane-major order) or planes: auto, "
+                        "or use "
                         "isl.pattern 'none' or 'formation'",
                         path="network.isl.pattern",
                         value="+grid",
