@@ -244,3 +244,22 @@ def test_formation_pattern_links_by_range_each_step():
     assert res.hop_count[0, 0, 1] == n + 1
     expected = 2 * 550.0 + (n - 1) * np.linalg.norm(sats[0, 1] - sats[0, 0])
     assert abs(res.path_length_km[0, 0, 1] - expected) < 1.0
+
+
+def test_nan_percentiles_match_numpy():
+    """The sort-based percentiles equal np.nanpercentile (linear) on arrays with NaN columns,
+    partly-NaN columns and single values; tolerance 1e-12."""
+    import warnings
+
+    from orbitgrid.network.summary import nan_percentiles
+
+    rng = np.random.default_rng(3)
+    values = rng.normal(50.0, 10.0, size=(37, 4, 5))
+    values[rng.random(values.shape) < 0.3] = np.nan
+    values[:, 0, 0] = np.nan  # all NaN
+    values[:, 1, 1] = np.nan
+    values[5, 1, 1] = 42.0  # a single valid value
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanpercentile(values, [50, 95, 99], axis=0)
+    np.testing.assert_allclose(nan_percentiles(values, (50.0, 95.0, 99.0)), expected, atol=1e-12)

@@ -202,13 +202,14 @@ class NetworkSummary:
         rtt = np.concatenate(self._rtt, axis=0)
         table = routing_summary(rtt, self._changes[None], self.stage.endpoints)
         names = [str(n) for n in self.stage.endpoints.name]
+        columns = {key: table[key].values for key in table.data_vars}
         pairs = {}
         for i, src in enumerate(names):
             for j, dst in enumerate(names):
                 if j <= i:
                     continue  # paths are symmetric: report each unordered pair once
                 pairs[f"{src} -> {dst}"] = {
-                    key: _number(table[key].values[i, j]) for key in table.data_vars
+                    key: _number(values[i, j]) for key, values in columns.items()
                 }
         upper = np.triu_indices(len(names), k=1)
         finite = np.isfinite(rtt[:, upper[0], upper[1]])

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import xarray as xr
 
 from orbitgrid.network.endpoints import EndpointTable
 from orbitgrid.network.fibre import fibre_latency_ms, great_circle_matrix_km
+
+
+def nan_percentiles(values: np.ndarray, percents: tuple[float, ...]) -> np.ndarray:
+    """Percentiles over axis 0 ignoring NaN, as ``np.nanpercentile`` (linear interpolation).
+
+    One sort of the whole array instead of nanpercentile's per-column fallback, which is
+    about 100× slower for [time, src, dst] arrays with unreachable steps. All-NaN columns give
+    NaN. Returns shape [len(percents), *values.shape[1:]].
+    """
+    ordered = np.sort(values, axis=0)  # NaN sorts last
+    valid = np.sum(~np.isnan(values), axis=0)
+    out = np.full((len(percents), *values.shape[1:]), np.nan)
+    has = valid > 0
+    for k, q in enumerate(percents):
+        position = (valid - 1) * (q / 100.0)
+        lower = np.floor(position).astype(np.int64)
+        upper = np.minimum(lower + 1, np.maximum(valid - 1, 0))
+        weight = position - lower
+        low = np.take_along_axis(ordered, np.maximum(lower, 0)[None], axis=0)[0]
+        high = np.take_along_axis(ordered, upper[None], axis=0)[0]
+        out[k] = np.where(has, low + (high - low) * weight, np.nan)
+    return out
 
 
 def routing_summary(
@@ -25,9 +45,7 @@ def routing_summary(
     whose RTT is below it. Output dims ``src``, ``dst`` labelled by endpoint name.
     """
     rtt = np.asarray(rtt_ms, dtype=np.float64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pairs give NaN, as intended
-        pct = np.nanpercentile(rtt, [50, 95, 99], axis=0)
+    pct = nan_percentiles(rtt, (50.0, 95.0, 99.0))
     fibre_rtt = 2.0 * fibre_latency_ms(
         great_circle_matrix_km(endpoints.latitude_deg, endpoints.longitude_deg),
         fibre_route_factor,
