@@ -85,3 +85,37 @@ def add_network(run_dir: Path) -> None:
     times = xr.open_zarr(run_dir / "dataset.zarr")["time"].values
     net = synthetic_network(times, ["Paris", "Svalbard", "Singapore", "Santiago"])
     net.to_zarr(run_dir / "network.zarr", mode="w", zarr_format=2, consolidated=True)
+
+
+NETWORK_CITIES = [
+    {"name": "Paris", "latitude": 48.8566, "longitude": 2.3522},
+    {"name": "Berlin", "latitude": 52.52, "longitude": 13.405},
+    {"name": "Rome", "latitude": 41.9028, "longitude": 12.4964},
+]
+"""Inline endpoints of the small network run."""
+
+NETWORK_FILE_ENDPOINTS = "name,kind,latitude_deg,longitude_deg\nMadrid,gateway,40.4168,-3.7038\n"
+"""An endpoint given through ``network.endpoint_files`` (a CSV beside the run)."""
+
+
+def make_network_run(folder: Path) -> Path:
+    """A real network run: 12 × 20 satellites at 550 km, 30 min at 60 s, three inline cities
+    plus one endpoint from a CSV file (absolute path, so the run folder's scenario resolves it
+    from anywhere). Takes a few seconds."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    endpoint_file = folder.parent / "endpoints.csv"
+    endpoint_file.write_text(NETWORK_FILE_ENDPOINTS)
+    data = small_scenario_dict()
+    data["time"] = {"start": "2027-03-20T00:00:00Z", "duration": "30 min", "step": "60 s"}
+    data["constellation"][0].update(
+        {"planes": 12, "sats_per_plane": 20, "inclination": "53 deg", "altitude": "550 km"}
+    )
+    data["network"] = {"endpoints": NETWORK_CITIES, "endpoint_files": [str(endpoint_file)]}
+    orbitgrid.run(orbitgrid.scenario_from_dict(data), out_dir=folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def network_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run folder of the small network scenario (built once per module; do not modify it)."""
+    return make_network_run(tmp_path_factory.mktemp("network") / "run")

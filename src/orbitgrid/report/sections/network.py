@@ -1,19 +1,27 @@
 """Network: round-trip time distributions and time series between endpoint pairs.
 
-Reads the network variables with dims ``time`` × ``src`` × ``dst`` (``rtt_ms``, else
-``latency_ms``; ``hop_count`` when present). NaN means no path at that step. Only a sample of
-pairs is drawn (``MAX_PAIRS``, the first unordered pairs ``src < dst`` in endpoint order); each
-pair's series is read on its own, so memory is one pair's time series at a time.
+Reads the network variables with dims ``time`` × ``src`` × ``dst`` that the network stage
+writes (``rtt_ms``, else ``latency_ms``; ``hop_count`` with -1 for no path). NaN means no path
+at that step. Pairs are unordered (``src`` before ``dst`` in endpoint order, as in
+``network_pairs.csv``); the first ``MAX_PAIRS`` are drawn. Their series are read together in
+blocks of ``TIME_BLOCK`` steps, so memory is the drawn pairs' series, never the whole variable.
+
+When the run folder has ``network_pairs.csv`` (written by the network stage), the table shows
+its per-pair statistics over the whole run (p50/p95/p99, reachability, path changes) and every
+figure shows the great-circle fibre RTT (``fibre_rtt_ms``) as the terrestrial reference; the
+headline takes the median RTT and reachability over all pairs from ``summary.json``.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
-from orbitgrid.report.decimate import bucket_envelope
+from orbitgrid.report.decimate import DEFAULT_MAX_POINTS, bucket_envelope
 from orbitgrid.report.figures import (
     TIME_AXIS_TITLE,
     ReportFigure,
@@ -26,13 +34,21 @@ from orbitgrid.report.runfolder import RunFolder
 from orbitgrid.report.sections import HeadlineItem, SectionOutput
 
 MAX_PAIRS = 12
-"""Endpoint pairs drawn in the distribution figure and listed in the table."""
+"""Endpoint pairs drawn in the distribution figure."""
 
 MAX_SERIES = 6
 """Endpoint pairs drawn in the time-series figure."""
 
+MAX_TABLE_ROWS = 50
+"""Endpoint pairs listed in the table."""
+
+TIME_BLOCK = 100_000
+"""Time steps read at a time from the store."""
+
 PERCENTILES = (5, 25, 50, 75, 95)
 """Box plot statistics: whiskers at the 5th/95th percentiles, box at the quartiles."""
+
+PAIRS_CSV = "network_pairs.csv"
 
 
 def _variable(run: RunFolder) -> tuple[str, str]:
@@ -54,8 +70,49 @@ def _pairs(run: RunFolder) -> list[tuple[str, str]]:
     return pairs
 
 
+def _label(pair: tuple[str, str]) -> str:
+    return f"{pair[0]} → {pair[1]}"
+
+
+def _pair_table(run: RunFolder) -> pd.DataFrame | None:
+    """``network_pairs.csv`` indexed by ``(src, dst)``, or None when absent or unreadable."""
+    if "network.pairs_csv" not in run.memo:
+        table = None
+        path = run.path / PAIRS_CSV
+        if path.is_file():
+            try:
+                frame = pd.read_csv(path)
+            except (OSError, ValueError, pd.errors.ParserError):
+                frame = None
+            if frame is not None and {"src", "dst"} <= set(frame.columns):
+                frame["src"] = frame["src"].astype(str)
+                frame["dst"] = frame["dst"].astype(str)
+                table = frame.set_index(["src", "dst"])
+        run.memo["network.pairs_csv"] = table
+    return run.memo["network.pairs_csv"]
+
+
+def _pair_value(table: pd.DataFrame | None, pair: tuple[str, str], column: str) -> float | None:
+    """A finite number of ``network_pairs.csv`` for ``pair`` (either order), else None."""
+    if table is None or column not in table.columns:
+        return None
+    for key in (pair, pair[::-1]):
+        if key in table.index:
+            value = float(table.loc[key, column])
+            return value if math.isfinite(value) else None
+    return None
+
+
+def _fibre_ms(run: RunFolder, pair: tuple[str, str], variable: str) -> float | None:
+    """The great-circle fibre reference for ``pair`` in the plotted quantity (RTT or one-way)."""
+    rtt = _pair_value(_pair_table(run), pair, "fibre_rtt_ms")
+    if rtt is None:
+        return None
+    return rtt if variable == "rtt_ms" else rtt / 2.0
+
+
 class NetworkSection:
-    """RTT per endpoint pair: distribution (box), time series, reachability table."""
+    """RTT per endpoint pair: distribution (box), time series, fibre reference and pair table."""
 
     key = "network"
     title = "Network latency"
@@ -64,10 +121,12 @@ class NetworkSection:
         ds = run.network
         return ds is not None and ("rtt_ms" in ds.data_vars or "latency_ms" in ds.data_vars)
 
-    def _series(self, run: RunFolder, variable: str, pair: tuple[str, str]) -> np.ndarray:
-        ds = run.network
-        assert ds is not None
-        return np.asarray(ds[variable].sel(src=pair[0], dst=pair[1]).values, dtype=np.float64)
+    def _series(self, run: RunFolder, variable: str) -> dict[tuple[str, str], np.ndarray]:
+        """The full time series of the first ``MAX_PAIRS`` pairs (read once, cached)."""
+        key = f"network.series.{variable}"
+        if key not in run.memo:
+            run.memo[key] = _read_pairs(run, variable, _pairs(run)[:MAX_PAIRS])
+        return run.memo[key]
 
     def _stats(self, run: RunFolder) -> list[dict]:
         if "network.pair_stats" not in run.memo:
@@ -78,27 +137,47 @@ class NetworkSection:
         variable, _ = _variable(run)
         ds = run.network
         assert ds is not None
+        hops = (
+            _read_pairs(run, "hop_count", _pairs(run)[:MAX_PAIRS])
+            if ("hop_count" in ds.data_vars)
+            else {}
+        )
         stats = []
-        for pair in _pairs(run)[:MAX_PAIRS]:
-            values = self._series(run, variable, pair)
+        for pair, values in self._series(run, variable).items():
             ok = np.isfinite(values)
             entry: dict = {"pair": pair, "reachability": float(ok.mean()) if values.size else 0.0}
             if ok.any():
                 entry.update(zip(PERCENTILES, np.percentile(values[ok], PERCENTILES), strict=True))
-            if "hop_count" in ds.data_vars:
-                hops = np.asarray(ds["hop_count"].sel(src=pair[0], dst=pair[1]).values)
-                hops = hops[hops >= 0]
-                entry["hops"] = float(np.median(hops)) if hops.size else None
+            if pair in hops:
+                h = hops[pair]
+                h = h[h >= 0]
+                entry["hops"] = float(np.median(h)) if h.size else None
+            entry["fibre"] = _fibre_ms(run, pair, variable)
             stats.append(entry)
         return stats
 
     def headline(self, run: RunFolder) -> list[HeadlineItem]:
-        _, label = _variable(run)
+        variable, label = _variable(run)
+        network = run.summary.get("network") or {}
+        median = network.get("rtt_median_ms") if variable == "rtt_ms" else None
+        reach = network.get("reachability")
+        if isinstance(median, int | float) and isinstance(reach, int | float):
+            pairs = network.get("pairs", "all")
+            detail = f"median over {pairs} endpoint pairs and all steps; reachable {reach:.1%}"
+            beats = self._beats_fibre(run)
+            if beats is not None:
+                detail += f"; faster than great-circle fibre {beats:.0%} of the time"
+            if not math.isfinite(median):
+                return [
+                    HeadlineItem("Latency", "no path", "no endpoint pair was reachable", "bad", 15)
+                ]
+            status = "good" if reach >= 0.99 else "warn"
+            return [HeadlineItem(f"Median {label}", f"{median:.1f} ms", detail, status, 15)]
         stats = self._stats(run)
         medians = [s[50] for s in stats if 50 in s]
         if not medians:
             return [HeadlineItem("Latency", "no path", "no endpoint pair was reachable", "bad", 15)]
-        reach = np.mean([s["reachability"] for s in stats])
+        reach = float(np.mean([s["reachability"] for s in stats]))
         return [
             HeadlineItem(
                 f"Median {label}",
@@ -109,33 +188,60 @@ class NetworkSection:
             )
         ]
 
+    def _beats_fibre(self, run: RunFolder) -> float | None:
+        table = _pair_table(run)
+        if table is None or "space_beats_fibre_fraction" not in table.columns:
+            return None
+        values = table["space_beats_fibre_fraction"].to_numpy(dtype=np.float64)
+        values = values[np.isfinite(values)]
+        return float(values.mean()) if values.size else None
+
     def render(self, run: RunFolder) -> SectionOutput:
         variable, label = _variable(run)
         stats = self._stats(run)
         return SectionOutput(
-            html=self._table(stats, label),
+            html=self._table(run, stats, label),
             figures=[self._boxes(stats, label), self._timeseries(run, variable, label)],
         )
 
-    def _table(self, stats: list[dict], label: str) -> str:
-        rows = [
-            [
-                f"{s['pair'][0]} → {s['pair'][1]}",
-                s.get(50),
-                s.get(95),
-                s["reachability"],
-                s.get("hops"),
+    def _table(self, run: RunFolder, stats: list[dict], label: str) -> str:
+        table = _pair_table(run)
+        pairs = _pairs(run)
+        if table is not None and "rtt_p50_ms" in table.columns:
+            hops = {s["pair"]: s.get("hops") for s in stats}
+            columns = [
+                ("rtt_p50_ms", "median RTT (ms)"),
+                ("rtt_p95_ms", "95th pct RTT (ms)"),
+                ("rtt_p99_ms", "99th pct RTT (ms)"),
+                ("fibre_rtt_ms", "great-circle fibre RTT (ms)"),
+                ("space_beats_fibre_fraction", "faster than fibre (share of steps)"),
+                ("reachability", "reachable (share of steps)"),
+                ("path_changes", "path changes"),
             ]
-            for s in stats
-        ]
-        return table_html(
-            ["pair", f"median {label} (ms)", f"95th pct {label} (ms)", "reachable", "hops"], rows
+            rows = [
+                [_label(p)] + [_pair_value(table, p, c) for c, _ in columns] + [hops.get(p)]
+                for p in pairs[:MAX_TABLE_ROWS]
+            ]
+            header = ["pair", *(h for _, h in columns), "median hops"]
+            note = f"From {PAIRS_CSV}, over the whole run"
+        else:
+            rows = [
+                [_label(s["pair"]), s.get(50), s.get(95), s["reachability"], s.get("hops")]
+                for s in stats
+            ]
+            header = ["pair", f"median {label} (ms)", f"95th pct {label} (ms)", "reachable",
+                      "median hops"]  # fmt: skip
+            note = "Over the whole run"
+        shown = len(rows)
+        more = (
+            f"; first {shown} of {len(pairs)} pairs in endpoint order" if shown < len(pairs) else ""
         )
+        return f'<p class="note">{note}{more}.</p>' + table_html(header, rows)
 
     def _boxes(self, stats: list[dict], label: str) -> ReportFigure:
         fig = new_figure(f"{label.capitalize()} distribution per pair", "pair", f"{label} (ms)")
         shown = [s for s in stats if 50 in s]
-        names = [f"{s['pair'][0]} → {s['pair'][1]}" for s in shown]
+        names = [_label(s["pair"]) for s in shown]
         fig.add_trace(
             go.Box(
                 x=names,
@@ -149,12 +255,27 @@ class NetworkSection:
                 showlegend=False,
             )
         )
+        fibre = [(n, s["fibre"]) for n, s in zip(names, shown, strict=True) if s.get("fibre")]
+        if fibre:
+            fig.add_trace(
+                go.Scatter(
+                    x=[n for n, _ in fibre],
+                    y=[v for _, v in fibre],
+                    mode="markers",
+                    marker={"symbol": "diamond", "size": 9, "color": "#d62728"},
+                    name="great-circle fibre",
+                )
+            )
         fig.update_layout(hovermode="closest")
         caption = (
             f"Distribution over time of the {label} per endpoint pair (ms), over reachable steps: "
             "box at the quartiles, line at the median, whiskers at the 5th and 95th percentiles. "
             f"First {len(shown)} pairs in endpoint order."
         )
+        if fibre:
+            caption += (
+                f" Red diamonds: the great-circle fibre reference ({PAIRS_CSV}, fibre_rtt_ms)."
+            )
         return ReportFigure("latency-distribution", fig, caption)
 
     def _timeseries(self, run: RunFolder, variable: str, label: str) -> ReportFigure:
@@ -162,15 +283,71 @@ class NetworkSection:
         assert ds is not None
         time = np.asarray(ds["time"].values)
         fig = new_figure(f"{label.capitalize()} over time", TIME_AXIS_TITLE, f"{label} (ms)")
-        pairs = _pairs(run)[:MAX_SERIES]
-        for index, pair in enumerate(pairs):
-            values = self._series(run, variable, pair)
+        series = self._series(run, variable)
+        any_fibre = False
+        for index, pair in enumerate(list(series)[:MAX_SERIES]):
+            values = series[pair]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 env = bucket_envelope(time, values, values, values)
-            add_envelope(fig, env, f"{pair[0]} → {pair[1]}", index, band_label="min–max")
+            add_envelope(fig, env, _label(pair), index, band_label="min–max")
+            fibre = _fibre_ms(run, pair, variable)
+            if fibre is not None and len(time):
+                any_fibre = True
+                fig.add_trace(
+                    go.Scatter(
+                        x=[time[0], time[-1]],
+                        y=[fibre, fibre],
+                        mode="lines",
+                        line={"color": color(index), "width": 1.2, "dash": "dash"},
+                        legendgroup=f"g{index}-{_label(pair)}",
+                        name=f"{_label(pair)} fibre",
+                    )
+                )
+        n = len(time)
+        if n > DEFAULT_MAX_POINTS:
+            size = math.ceil(n / DEFAULT_MAX_POINTS)
+            decimation = (
+                f"{n} steps decimated to {math.ceil(n / size)} buckets of {size} steps "
+                "(bucket mean for the line, bucket min/max for the band)"
+            )
+        else:
+            decimation = f"all {n} steps shown"
         caption = (
-            f"{label.capitalize()} per pair (ms); gaps: no path. Long runs are decimated to "
-            "bucket means (line) with the bucket min/max (band)."
+            f"{label.capitalize()} per pair (ms), first {min(MAX_SERIES, len(series))} pairs in "
+            f"endpoint order; gaps: no path. {decimation[0].upper()}{decimation[1:]}."
         )
+        if any_fibre:
+            caption += " Dashed: the pair's great-circle fibre reference."
         return ReportFigure("latency-timeseries", fig, caption)
+
+
+def _read_pairs(
+    run: RunFolder, variable: str, pairs: list[tuple[str, str]]
+) -> dict[tuple[str, str], np.ndarray]:
+    """``{pair: series}`` of ``variable`` for ``pairs``, read in blocks of ``TIME_BLOCK`` steps.
+
+    Only the rows and columns the pairs touch are read; float series come back as float64,
+    integer ones (``hop_count``) as they are stored.
+    """
+    ds = run.network
+    assert ds is not None
+    if not pairs:
+        return {}
+    src_names = [str(s) for s in ds["src"].values]
+    dst_names = [str(d) for d in ds["dst"].values]
+    rows = sorted({src_names.index(a) for a, _ in pairs})
+    cols = sorted({dst_names.index(b) for _, b in pairs})
+    where = [(rows.index(src_names.index(a)), cols.index(dst_names.index(b))) for a, b in pairs]
+    da = ds[variable].transpose("time", "src", "dst")
+    n = ds.sizes["time"]
+    parts: list[np.ndarray] = []
+    for start in range(0, n, TIME_BLOCK):
+        block = np.asarray(
+            da.isel(time=slice(start, start + TIME_BLOCK), src=rows, dst=cols).values
+        )
+        parts.append(np.stack([block[:, i, j] for i, j in where], axis=1))
+    data = np.concatenate(parts, axis=0) if parts else np.empty((0, len(pairs)))
+    if np.issubdtype(data.dtype, np.floating):
+        data = data.astype(np.float64)
+    return {pair: data[:, k] for k, pair in enumerate(pairs)}
