@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 import yaml
@@ -78,3 +80,67 @@ def test_czml_needs_a_dataset(tmp_path: Path) -> None:
         export_czml(run)
     with pytest.raises(OrbitgridError, match="is not a run folder"):
         export_czml(tmp_path / "nowhere")
+
+
+def test_network_run_has_endpoints_and_routed_links(network_run: Path, tmp_path: Path) -> None:
+    """A network run's scene: one packet per satellite, one per endpoint (inline and from
+    endpoint_files), and link packets whose polylines reference existing packets' positions,
+    available only within the run window."""
+    packets = json.loads(export_czml(network_run, out=tmp_path / "scene.czml").read_text())
+    document = Document.model_validate(packets)
+    ids = [p.id for p in document.packets]
+    assert len(ids) == len(set(ids))
+    ds = xr.open_zarr(network_run / "dataset.zarr")
+    satellites = [i for i in ids if i.startswith("satellite/")]
+    assert len(satellites) == ds.sizes["satellite"] == 240
+    endpoints = sorted(i for i in ids if i.startswith("endpoint/"))
+    assert endpoints == sorted(f"endpoint/{n}" for n in ds["src"].values)
+    assert "endpoint/Madrid" in endpoints  # from the CSV in network.endpoint_files
+    links = [p for p in packets if p["id"].startswith("link/")]
+    assert links
+    start = pd.Timestamp(ds["time"].values[0]).tz_localize("UTC")
+    end = pd.Timestamp(ds["time"].values[-1]).tz_localize("UTC")
+    for link in links:
+        references = link["polyline"]["positions"]["references"]
+        assert len(references) == 2
+        for reference in references:
+            target, prop = reference.split("#")
+            assert target in ids and prop == "position"
+        spans = link["availability"]
+        for span in [spans] if isinstance(spans, str) else spans:
+            lo, hi = (pd.Timestamp(t) for t in span.split("/"))
+            assert start <= lo < hi <= end
+    # Every hop of the first logged path is a link packet between the right nodes.
+    first = pd.read_csv(network_run / "paths.csv").iloc[0]
+    names = [str(n) for n in ds["satellite_name"].values]
+    node = {n: f"satellite/{i}" for i, n in enumerate(names)}
+    node.update({n: f"endpoint/{n}" for n in ds["src"].values})
+    hops = first["path"].split(" > ")
+    linked = {frozenset(p["polyline"]["positions"]["references"]) for p in links}
+    assert hops[0] == first["src"] and hops[-1] == first["dst"]
+    for a, b in itertools.pairwise(hops):
+        assert frozenset([f"{node[a]}#position", f"{node[b]}#position"]) in linked
+
+
+def test_link_packets_are_capped_at_a_time(network_run: Path, tmp_path: Path) -> None:
+    """Over the cap, links are cut at one time: none is shown after it."""
+    full = json.loads(export_czml(network_run, out=tmp_path / "a.czml").read_text())
+    n_links = sum(p["id"].startswith("link/") for p in full)
+    capped = json.loads(
+        export_czml(network_run, out=tmp_path / "b.czml", max_link_packets=n_links // 3).read_text()
+    )
+    links = [p for p in capped if p["id"].startswith("link/")]
+    assert 0 < len(links) <= n_links // 3
+    ends = []
+    for link in links:
+        spans = link["availability"]
+        ends += [
+            pd.Timestamp(s.split("/")[1]) for s in ([spans] if isinstance(spans, str) else spans)
+        ]
+    cut = max(ends)
+    run_end = pd.Timestamp(xr.open_zarr(network_run / "dataset.zarr")["time"].values[-1])
+    assert cut < run_end.tz_localize("UTC")
+    for link in links:  # every kept link was first used before the cut
+        spans = link["availability"]
+        first = spans if isinstance(spans, str) else spans[0]
+        assert pd.Timestamp(first.split("/")[0]) < cut

@@ -8,11 +8,22 @@ Lagrange interpolation, and one packet per ground endpoint written inline in the
 ``samples_per_satellite(...)`` samples (plus the last step); steps whose position is NaN (a failed
 propagation) are left out. Cesium converts cartographic samples to Cartesian before it
 interpolates, so tracks crossing ±180° interpolate correctly.
+
+Ground endpoints are all of the scenario's network endpoints, inline and from
+``endpoint_files`` (``RunFolder.ground_stations``). Routed links come from ``paths.csv``: a
+pair's path is in use from its row's time to the pair's next row (or the end of the run), and
+each hop of it (satellite–satellite or endpoint–satellite) is one link. Each distinct link is
+one packet (``link/<id a>|<id b>``) whose polyline references the two node packets' positions
+(``<id>#position``, straight line) and whose availability is the union of the intervals in
+which any routed path used it. At most ``DEFAULT_MAX_LINK_PACKETS`` links are written: when the
+routed paths use more, links are cut at the time the cap is reached (the first use of link
+number cap + 1), so the scene shows every routed path before that time and none after.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import os
 from pathlib import Path
@@ -21,15 +32,24 @@ import numpy as np
 import pandas as pd
 from czml3 import CZML_VERSION, Clock, Color, Document, Label, Packet, Point, Position
 from czml3 import Path as CzmlPath
-from czml3.enums import ClockRanges, ClockSteps, InterpolationAlgorithms
-from czml3.types import TimeInterval
+from czml3.enums import ArcTypes, ClockRanges, ClockSteps, InterpolationAlgorithms
+from czml3.properties import Polyline, PolylineMaterial, PositionList, SolidColorMaterial
+from czml3.types import TimeInterval, TimeIntervalCollection
 
 from orbitgrid.errors import OrbitgridError
 from orbitgrid.report.decimate import shell_labels
 from orbitgrid.report.figures import COLORS
-from orbitgrid.report.runfolder import load_run, write_atomic
+from orbitgrid.report.runfolder import RunFolder, load_run, write_atomic
 
 CZML_NAME = "scene.czml"
+
+PATHS_CSV = "paths.csv"
+
+DEFAULT_MAX_LINK_PACKETS = 10_000
+"""Link packets at most (about 6 MB of CZML). When the routed paths use more distinct links,
+links are shown up to the time the cap is reached and not after (see ``link_packets``)."""
+
+PATH_SEPARATOR = " > "
 
 DEFAULT_MAX_SAMPLES_PER_SATELLITE = 360
 """Position samples per satellite: one per 4 min over a day, ~24 per LEO orbit."""
@@ -84,6 +104,7 @@ def build_czml_document(
     run_dir: str | os.PathLike[str],
     max_samples_per_satellite: int = DEFAULT_MAX_SAMPLES_PER_SATELLITE,
     max_total_samples: int = DEFAULT_MAX_TOTAL_SAMPLES,
+    max_link_packets: int = DEFAULT_MAX_LINK_PACKETS,
 ) -> Document:
     """The czml3 ``Document`` of a run (see the module docstring for its content)."""
     run = load_run(run_dir, require_dataset=True)
@@ -167,7 +188,8 @@ def build_czml_document(
                     ),
                 )
             )
-    for station in run.ground_stations():
+    stations = run.ground_stations()
+    for station in stations:
         packets.append(
             Packet(
                 id=f"endpoint/{station['name']}",
@@ -184,7 +206,122 @@ def build_czml_document(
                 label=Label(text=station["name"], font="12pt sans-serif", show=True),
             )
         )
+    node_ids = {str(name): f"satellite/{sat}" for sat, name in enumerate(names)}
+    node_ids.update({s["name"]: f"endpoint/{s['name']}" for s in stations})
+    packets += link_packets(run, time, node_ids, max_link_packets)
     return Document(packets=packets)
+
+
+def _reference(packet_id: str, prop: str = "position") -> str:
+    """A CZML reference ``id#property``; ``\\`` and ``#`` in the id are escaped (Cesium)."""
+    return packet_id.replace("\\", "\\\\").replace("#", "\\#") + "#" + prop
+
+
+def link_intervals(
+    run: RunFolder, time: np.ndarray, node_ids: dict[str, str]
+) -> dict[tuple[str, str], list[tuple[float, float]]]:
+    """Seconds since the first step in which each link (pair of packet ids) is routed.
+
+    Read from ``paths.csv``; links with a node that has no packet are left out. Intervals of a
+    link are merged where they overlap or touch. Empty when the run has no ``paths.csv``.
+    """
+    path = run.path / PATHS_CSV
+    if not path.is_file() or len(time) == 0:
+        return {}
+    try:
+        rows = pd.read_csv(path, usecols=["time_utc", "src", "dst", "path"], dtype=str)
+    except (OSError, ValueError) as exc:
+        raise OrbitgridError(
+            f"cannot read {path}: {exc}; expected the network stage's path log with columns "
+            "time_utc, src, dst, path"
+        ) from exc
+    end_s = float((time[-1] - time[0]) / np.timedelta64(1, "s"))
+    stamps = pd.to_datetime(rows["time_utc"], utc=True).dt.tz_localize(None)
+    rows["t"] = (stamps.to_numpy() - time[0]) / np.timedelta64(1, "s")
+    rows = rows.sort_values(["src", "dst", "t"], kind="stable")
+    same_pair = (rows["src"].shift(-1) == rows["src"]) & (rows["dst"].shift(-1) == rows["dst"])
+    rows["until"] = np.where(same_pair, rows["t"].shift(-1), end_s)
+    raw: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for start_s, until_s, nodes in zip(
+        rows["t"].to_numpy(), rows["until"].to_numpy(), rows["path"].to_numpy(), strict=True
+    ):
+        if not isinstance(nodes, str) or not nodes or not until_s > start_s:
+            continue
+        ids = [node_ids.get(n) for n in nodes.split(PATH_SEPARATOR)]
+        for a, b in itertools.pairwise(ids):
+            if a is None or b is None or a == b:
+                continue
+            raw.setdefault((a, b) if a < b else (b, a), []).append((start_s, until_s))
+    merged: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for link, spans in raw.items():
+        spans.sort()
+        out = [spans[0]]
+        for lo, hi in spans[1:]:
+            if lo <= out[-1][1] + 1e-6:
+                out[-1] = (out[-1][0], max(out[-1][1], hi))
+            else:
+                out.append((lo, hi))
+        merged[link] = out
+    return merged
+
+
+def link_packets(
+    run: RunFolder,
+    time: np.ndarray,
+    node_ids: dict[str, str],
+    max_link_packets: int = DEFAULT_MAX_LINK_PACKETS,
+) -> list[Packet]:
+    """One packet per routed link (see the module docstring), at most ``max_link_packets``.
+
+    Links are taken in order of first use; if there are more than ``max_link_packets``, the
+    links first used at or after the first use of link number ``max_link_packets + 1`` are
+    dropped and the others' intervals end there, so paths are never shown incomplete.
+    """
+    intervals = link_intervals(run, time, node_ids)
+    if not intervals:
+        return []
+
+    ranked = sorted(intervals.items(), key=lambda item: item[1][0][0])  # by first use
+    if len(ranked) > max_link_packets:
+        # Cut at a time, not by link: every path is complete before the cut, none after it.
+        cut_s = ranked[max(0, max_link_packets)][1][0][0]
+        ranked = [
+            (link, [(lo, min(hi, cut_s)) for lo, hi in spans if lo < cut_s])
+            for link, spans in ranked
+            if spans[0][0] < cut_s
+        ]
+    start = pd.Timestamp(time[0]).tz_localize("UTC")
+    node_names = {packet_id: name for name, packet_id in node_ids.items()}
+    packets = []
+    for (a, b), spans in ranked:
+        values = [
+            TimeInterval(
+                start=(start + pd.Timedelta(seconds=lo)).to_pydatetime(),
+                end=(start + pd.Timedelta(seconds=hi)).to_pydatetime(),
+            )
+            for lo, hi in spans
+        ]
+        ground = a.startswith("endpoint/") or b.startswith("endpoint/")
+        rgba = [255, 200, 0, 200] if ground else [0, 220, 255, 200]
+        packets.append(
+            Packet(
+                id=f"link/{a}|{b}",
+                name=f"{node_names.get(a, a)} – {node_names.get(b, b)}",
+                description="ground–satellite link" if ground else "inter-satellite link",
+                availability=values[0]
+                if len(values) == 1
+                else TimeIntervalCollection(values=values),
+                polyline=Polyline(
+                    positions=PositionList(references=[_reference(a), _reference(b)]),
+                    arcType=ArcTypes.NONE,
+                    width=1.5,
+                    material=PolylineMaterial(
+                        solidColor=SolidColorMaterial(color=Color(rgba=rgba))
+                    ),
+                ),
+            )
+        )
+    return packets
 
 
 def export_czml(
@@ -192,18 +329,22 @@ def export_czml(
     out: str | os.PathLike[str] | None = None,
     max_samples_per_satellite: int = DEFAULT_MAX_SAMPLES_PER_SATELLITE,
     max_total_samples: int = DEFAULT_MAX_TOTAL_SAMPLES,
+    max_link_packets: int = DEFAULT_MAX_LINK_PACKETS,
 ) -> Path:
     """Write the run's CZML scene (default ``<run_dir>/scene.czml``); return its path.
 
     Each satellite gets at most ``max_samples_per_satellite`` position samples, fewer when the
-    constellation would exceed ``max_total_samples`` (see ``samples_per_satellite``).
+    constellation would exceed ``max_total_samples`` (see ``samples_per_satellite``); at most
+    ``max_link_packets`` routed links are written.
 
     Raises
     ------
     OrbitgridError
         Not a run folder, or it has no dataset with satellite positions.
     """
-    document = build_czml_document(run_dir, max_samples_per_satellite, max_total_samples)
+    document = build_czml_document(
+        run_dir, max_samples_per_satellite, max_total_samples, max_link_packets
+    )
     target = Path(out) if out is not None else Path(run_dir) / CZML_NAME
     if target.is_dir():
         target = target / CZML_NAME

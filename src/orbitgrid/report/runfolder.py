@@ -23,7 +23,9 @@ import numpy as np
 import xarray as xr
 import yaml
 
-from orbitgrid.errors import OrbitgridError
+from orbitgrid.errors import InputFileError, OrbitgridError, ScenarioError
+from orbitgrid.network.config import network_config_from_dict
+from orbitgrid.network.endpoints import resolve_endpoints
 from orbitgrid.report.decimate import ShellReduction, shell_labels, shell_reductions
 
 NETWORK_DIMS = ("time", "src", "dst")
@@ -162,28 +164,67 @@ class RunFolder:
         return floors
 
     def ground_stations(self) -> list[dict[str, Any]]:
-        """Endpoints written inline in the scenario's ``network.endpoints`` (name, lat, lon, alt).
+        """Every endpoint of the scenario's network section: inline and ``endpoint_files``.
 
-        Returns dicts with ``name``, ``kind``, ``latitude_deg``, ``longitude_deg`` and
-        ``altitude_km``; endpoints given only through ``endpoint_files`` are not listed.
+        Resolved with ``orbitgrid.network.resolve_endpoints`` (inline first, then each file in
+        order, as the run did). ``builtin:`` lists and absolute paths resolve anywhere; a
+        relative file is looked up in the run folder, then the current directory, and left out
+        when found in neither. Returns dicts with ``name``, ``kind``, ``latitude_deg``,
+        ``longitude_deg`` and ``altitude_km``; empty when the run has no network section.
         """
-        network = self.scenario.get("network") or {}
-        stations = []
-        for item in network.get("endpoints") or []:
-            lat = item.get("latitude_deg", item.get("latitude"))
-            lon = item.get("longitude_deg", item.get("longitude"))
-            if lat is None or lon is None:
+        network = self.scenario.get("network")
+        if not isinstance(network, dict):
+            return []
+        try:
+            config = network_config_from_dict(network)
+        except ScenarioError:
+            return _inline_endpoints(network)
+        files = []
+        for name in config.endpoint_files:
+            if name.startswith("builtin:") or Path(name).is_absolute():
+                files.append(name)
                 continue
-            stations.append(
-                {
-                    "name": str(item.get("name", f"endpoint {len(stations)}")),
-                    "kind": str(item.get("kind", "endpoint")),
-                    "latitude_deg": float(lat),
-                    "longitude_deg": float(lon),
-                    "altitude_km": float(item.get("altitude_km", 0.0) or 0.0),
-                }
-            )
-        return stations
+            for base in (self.path, Path.cwd()):
+                if (base / name).is_file():
+                    files.append(str((base / name).resolve()))
+                    break
+        config = config.model_copy(update={"endpoint_files": files})
+        try:
+            table = resolve_endpoints(config, self.path)
+        except (ScenarioError, InputFileError):
+            return _inline_endpoints(network)
+        return [
+            {
+                "name": str(table.name[i]),
+                "kind": str(table.kind[i]),
+                "latitude_deg": float(table.latitude_deg[i]),
+                "longitude_deg": float(table.longitude_deg[i]),
+                "altitude_km": float(table.altitude_km[i]),
+            }
+            for i in range(len(table))
+        ]
+
+
+def _inline_endpoints(network: dict[str, Any]) -> list[dict[str, Any]]:
+    """Endpoints written inline in ``network.endpoints`` (when the section does not validate)."""
+    stations = []
+    for item in network.get("endpoints") or []:
+        if not isinstance(item, dict):
+            continue
+        lat = item.get("latitude_deg", item.get("latitude"))
+        lon = item.get("longitude_deg", item.get("longitude"))
+        if lat is None or lon is None:
+            continue
+        stations.append(
+            {
+                "name": str(item.get("name", f"endpoint {len(stations)}")),
+                "kind": str(item.get("kind", "endpoint")),
+                "latitude_deg": float(lat),
+                "longitude_deg": float(lon),
+                "altitude_km": float(item.get("altitude_km", item.get("altitude", 0.0)) or 0.0),
+            }
+        )
+    return stations
 
 
 def _open_zarr(store: Path) -> xr.Dataset:
