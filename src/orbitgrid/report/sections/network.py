@@ -301,6 +301,7 @@ class NetworkSection:
                         mode="lines",
                         line={"color": color(index), "width": 1.2, "dash": "dash"},
                         legendgroup=f"g{index}-{_label(pair)}",
+                        showlegend=False,  # named in the caption; keeps the legend short
                         name=f"{_label(pair)} fibre",
                     )
                 )
@@ -318,7 +319,7 @@ class NetworkSection:
             f"endpoint order; gaps: no path. {decimation[0].upper()}{decimation[1:]}."
         )
         if any_fibre:
-            caption += " Dashed: the pair's great-circle fibre reference."
+            caption += f" Dashed, in the pair's colour: its great-circle fibre RTT ({PAIRS_CSV})."
         return ReportFigure("latency-timeseries", fig, caption)
 
 
