@@ -144,3 +144,17 @@ def test_link_packets_are_capped_at_a_time(network_run: Path, tmp_path: Path) ->
         spans = link["availability"]
         first = spans if isinstance(spans, str) else spans[0]
         assert pd.Timestamp(first.split("/")[0]) < cut
+
+
+def test_link_cap_below_the_first_step_draws_the_pairs_that_fit(
+    network_run: Path, tmp_path: Path
+) -> None:
+    """A cap smaller than the first step's links keeps whole paths of some pairs only."""
+    packets = json.loads(
+        export_czml(network_run, out=tmp_path / "c.czml", max_link_packets=3).read_text()
+    )
+    links = [p for p in packets if p["id"].startswith("link/")]
+    assert 0 < len(links) <= 3
+    ends = {link["id"]: link["availability"] for link in links}
+    assert all(isinstance(span, str) for span in ends.values())  # one interval each
+    assert len({span.split("/")[1] for span in ends.values()}) == 1  # all cut at one time

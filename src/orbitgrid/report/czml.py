@@ -17,11 +17,13 @@ one packet (``link/<id a>|<id b>``) whose polyline references the two node packe
 (``<id>#position``, straight line) and whose availability is the union of the intervals in
 which any routed path used it. At most ``DEFAULT_MAX_LINK_PACKETS`` links are written: when the
 routed paths use more, links are cut at the time the cap is reached (the first use of link
-number cap + 1), so the scene shows every routed path before that time and none after.
+number cap + 1), so the scene shows every routed path before that time and none after; if the
+first step alone needs more, only the endpoint pairs whose paths fit are drawn.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import itertools
 import math
@@ -218,43 +220,79 @@ def _reference(packet_id: str, prop: str = "position") -> str:
 
 
 def link_intervals(
-    run: RunFolder, time: np.ndarray, node_ids: dict[str, str]
+    run: RunFolder,
+    time: np.ndarray,
+    node_ids: dict[str, str],
+    max_links: int | None = None,
 ) -> dict[tuple[str, str], list[tuple[float, float]]]:
     """Seconds since the first step in which each link (pair of packet ids) is routed.
 
-    Read from ``paths.csv``; links with a node that has no packet are left out. Intervals of a
-    link are merged where they overlap or touch. Empty when the run has no ``paths.csv``.
+    ``paths.csv`` is streamed in its order (time order, as the network stage writes it): a
+    pair's path is in use from its row's time until the pair's next row, or the end of the run.
+    Links with a node that has no packet are left out; a link's intervals are merged where they
+    overlap or touch. With ``max_links``, reading stops at the first row that would bring in
+    link number ``max_links + 1``: its time is the cut, at which every open interval ends, and
+    links first used at the cut are dropped. If the paths of the first step alone would exceed
+    ``max_links``, the pairs that do not fit (in file order) are left out for the whole run
+    and the others cut as above. Empty when the run has no ``paths.csv``.
     """
     path = run.path / PATHS_CSV
     if not path.is_file() or len(time) == 0:
         return {}
+    end_s = float((time[-1] - time[0]) / np.timedelta64(1, "s"))
+    seconds: dict[str, float] = {}
+    in_use: dict[tuple[str, str], tuple[float, list[tuple[str, str]]]] = {}
+    raw: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    seen: set[tuple[str, str]] = set()
+    left_out: set[tuple[str, str]] = set()
+    first_s: float | None = None
+    cut_s = end_s
     try:
-        rows = pd.read_csv(path, usecols=["time_utc", "src", "dst", "path"], dtype=str)
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"time_utc", "src", "dst", "path"} - set(reader.fieldnames or [])
+            if missing:
+                raise ValueError(f"missing column(s) {', '.join(sorted(missing))}")
+            for row in reader:
+                stamp = row["time_utc"]
+                if stamp not in seconds:
+                    elapsed = np.datetime64(stamp.removesuffix("Z"), "ns") - time[0]
+                    seconds[stamp] = float(elapsed / np.timedelta64(1, "s"))
+                t = seconds[stamp]
+                pair = (row["src"], row["dst"])
+                if pair in left_out:
+                    continue
+                previous = in_use.pop(pair, None)
+                if previous is not None:
+                    for link in previous[1]:
+                        raw.setdefault(link, []).append((previous[0], t))
+                links = _hops(row["path"] or "", node_ids)
+                if max_links is not None:
+                    new = {link for link in links if link not in seen}
+                    if len(seen) + len(new) > max_links:
+                        if first_s is None or t == first_s:
+                            left_out.add(pair)  # too many pairs: draw those that fit
+                            continue
+                        cut_s = t
+                        break
+                    seen |= new
+                if first_s is None:
+                    first_s = t
+                if links:
+                    in_use[pair] = (t, links)
     except (OSError, ValueError) as exc:
         raise OrbitgridError(
             f"cannot read {path}: {exc}; expected the network stage's path log with columns "
-            "time_utc, src, dst, path"
+            "time_utc, src, dst, rtt_ms, hops, path"
         ) from exc
-    end_s = float((time[-1] - time[0]) / np.timedelta64(1, "s"))
-    stamps = pd.to_datetime(rows["time_utc"], utc=True).dt.tz_localize(None)
-    rows["t"] = (stamps.to_numpy() - time[0]) / np.timedelta64(1, "s")
-    rows = rows.sort_values(["src", "dst", "t"], kind="stable")
-    same_pair = (rows["src"].shift(-1) == rows["src"]) & (rows["dst"].shift(-1) == rows["dst"])
-    rows["until"] = np.where(same_pair, rows["t"].shift(-1), end_s)
-    raw: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for start_s, until_s, nodes in zip(
-        rows["t"].to_numpy(), rows["until"].to_numpy(), rows["path"].to_numpy(), strict=True
-    ):
-        if not isinstance(nodes, str) or not nodes or not until_s > start_s:
-            continue
-        ids = [node_ids.get(n) for n in nodes.split(PATH_SEPARATOR)]
-        for a, b in itertools.pairwise(ids):
-            if a is None or b is None or a == b:
-                continue
-            raw.setdefault((a, b) if a < b else (b, a), []).append((start_s, until_s))
+    for start_s, links in in_use.values():
+        for link in links:
+            raw.setdefault(link, []).append((start_s, cut_s))
     merged: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for link, spans in raw.items():
-        spans.sort()
+        spans = sorted((lo, min(hi, cut_s)) for lo, hi in spans if min(hi, cut_s) > lo)
+        if not spans:
+            continue
         out = [spans[0]]
         for lo, hi in spans[1:]:
             if lo <= out[-1][1] + 1e-6:
@@ -265,6 +303,16 @@ def link_intervals(
     return merged
 
 
+def _hops(path: str, node_ids: dict[str, str]) -> list[tuple[str, str]]:
+    """The links ``(id a, id b)``, ``a < b``, of a ``paths.csv`` path with known nodes."""
+    ids = [node_ids.get(n) for n in path.split(PATH_SEPARATOR)] if path else []
+    return [
+        (a, b) if a < b else (b, a)
+        for a, b in itertools.pairwise(ids)
+        if a is not None and b is not None and a != b
+    ]
+
+
 def link_packets(
     run: RunFolder,
     time: np.ndarray,
@@ -273,23 +321,12 @@ def link_packets(
 ) -> list[Packet]:
     """One packet per routed link (see the module docstring), at most ``max_link_packets``.
 
-    Links are taken in order of first use; if there are more than ``max_link_packets``, the
-    links first used at or after the first use of link number ``max_link_packets + 1`` are
-    dropped and the others' intervals end there, so paths are never shown incomplete.
+    Links are taken in order of first use; if the run uses more than ``max_link_packets``,
+    they are cut at one time (``link_intervals``), so paths are never shown incomplete; if the
+    first step alone needs more, only the pairs whose paths fit are drawn.
     """
-    intervals = link_intervals(run, time, node_ids)
-    if not intervals:
-        return []
-
+    intervals = link_intervals(run, time, node_ids, max(0, max_link_packets))
     ranked = sorted(intervals.items(), key=lambda item: item[1][0][0])  # by first use
-    if len(ranked) > max_link_packets:
-        # Cut at a time, not by link: every path is complete before the cut, none after it.
-        cut_s = ranked[max(0, max_link_packets)][1][0][0]
-        ranked = [
-            (link, [(lo, min(hi, cut_s)) for lo, hi in spans if lo < cut_s])
-            for link, spans in ranked
-            if spans[0][0] < cut_s
-        ]
     start = pd.Timestamp(time[0]).tz_localize("UTC")
     node_names = {packet_id: name for name, packet_id in node_ids.items()}
     packets = []
