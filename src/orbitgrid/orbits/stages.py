@@ -76,7 +76,13 @@ class SunStage:
             "1",
             "visible fraction of the solar disk (0 umbra, 1 full sun; conical shadow)",
         ),
-        Variable("beta_deg", ("time", "satellite"), "deg", "beta angle: Sun above orbit plane"),
+        Variable(
+            "beta_deg",
+            ("time", "satellite"),
+            "deg",
+            "beta angle: Sun above orbit plane",
+            decimated=True,
+        ),
     )
 
     def initial_state(self, plan: Plan) -> None:
@@ -86,7 +92,8 @@ class SunStage:
         sun_km = sun_position_km(chunk.jd_whole, chunk.jd_fraction)
         lit = sunlit_fraction(arrays["position_km"], sun_km, WGS84.radius_km)
         sun_unit = sun_km / np.linalg.norm(sun_km, axis=-1, keepdims=True)
-        sin_beta, beta_deg = beta_angles(arrays["orbit_normal"], sun_unit)
+        stride = plan.scenario.output_stride if plan.scenario.output.dataset else 0
+        sin_beta, beta_deg = beta_angles(arrays["orbit_normal"], sun_unit, stride)
         arrays_out = {"sun_position_km": sun_km, "sunlit_fraction": lit, "sin_beta": sin_beta}
         return {**arrays_out, "beta_deg": beta_deg}, None
 

@@ -102,29 +102,37 @@ def beta_angle_rad(orbit_normal_unit: np.ndarray, sun_unit: np.ndarray) -> np.nd
 
 
 @njit(parallel=True, fastmath=FASTMATH, cache=True)
-def _beta_kernel(normal, sun_unit, sin_beta, beta_deg):
+def _beta_kernel(normal, sun_unit, stride, sin_beta, beta_deg):
     n_time, n_sat = sin_beta.shape
     for k in prange(n_time):
         sx, sy, sz = sun_unit[k, 0], sun_unit[k, 1], sun_unit[k, 2]
+        keep = stride > 0 and k % stride == 0
         for s in range(n_sat):
             value = normal[k, s, 0] * sx + normal[k, s, 1] * sy + normal[k, s, 2] * sz
             value = min(1.0, max(-1.0, value))
             sin_beta[k, s] = value
-            beta_deg[k, s] = math.degrees(math.asin(value))
+            if keep:
+                beta_deg[k // stride, s] = math.degrees(math.asin(value))
 
 
 def beta_angles(
-    orbit_normal_unit: np.ndarray, sun_unit: np.ndarray
+    orbit_normal_unit: np.ndarray, sun_unit: np.ndarray, stride: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
-    """sin β and β in degrees for orbit normals [time, satellite, 3] and Sun directions [time, 3].
+    """sin β at every step and β in degrees at every ``stride``-th step (none when 0).
 
-    The same quantity as :func:`beta_angle_rad`, in one compiled pass for the engine's arrays
-    (the einsum/arcsin chain costs more than the eclipse model per satellite-step).
+    Orbit normals are [time, satellite, 3], Sun directions [time, 3]. The same quantity as
+    :func:`beta_angle_rad`, in one compiled pass for the engine's arrays (the einsum/arcsin
+    chain costs more than the eclipse model per satellite-step); the engine needs sin β every
+    step but β in degrees only at the steps it stores, and the arcsine is the costly part.
     """
-    shape = orbit_normal_unit.shape[:2]
-    sin_beta = np.empty(shape)
-    beta_deg = np.empty(shape)
+    n_time, n_sat = orbit_normal_unit.shape[:2]
+    sin_beta = np.empty((n_time, n_sat))
+    beta_deg = np.empty((0 if stride == 0 else -(-n_time // stride), n_sat))
     _beta_kernel(
-        orbit_normal_unit, np.ascontiguousarray(sun_unit, dtype=np.float64), sin_beta, beta_deg
+        orbit_normal_unit,
+        np.ascontiguousarray(sun_unit, dtype=np.float64),
+        int(stride),
+        sin_beta,
+        beta_deg,
     )
     return sin_beta, beta_deg
