@@ -354,6 +354,11 @@ class Scenario(_Model):
             return 1
         return round(self.output.every_s / self.time.step_s)
 
+    @property
+    def stored_stride(self) -> int:
+        """``output_stride``, or 0 when no dataset is kept (stages then store no step)."""
+        return self.output_stride if self.output.dataset else 0
+
     def resolve(self, path: Path) -> Path:
         """A path from the scenario, resolved against the scenario's folder."""
         return path if path.is_absolute() else self.base_dir / path

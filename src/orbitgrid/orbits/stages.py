@@ -92,7 +92,7 @@ class SunStage:
         sun_km = sun_position_km(chunk.jd_whole, chunk.jd_fraction)
         lit = sunlit_fraction(arrays["position_km"], sun_km, WGS84.radius_km)
         sun_unit = sun_km / np.linalg.norm(sun_km, axis=-1, keepdims=True)
-        stride = plan.scenario.output_stride if plan.scenario.output.dataset else 0
+        stride = plan.scenario.stored_stride
         sin_beta, beta_deg = beta_angles(arrays["orbit_normal"], sun_unit, stride)
         arrays_out = {"sun_position_km": sun_km, "sunlit_fraction": lit, "sin_beta": sin_beta}
         return {**arrays_out, "beta_deg": beta_deg}, None

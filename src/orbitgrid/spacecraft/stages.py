@@ -66,7 +66,7 @@ class OperationsStage:
             WGS84.radius_km,
             plan.installed_tflops,
             chunk.workspace,
-            plan.scenario.output_stride if plan.scenario.output.dataset else 0,
+            plan.scenario.stored_stride,
         )
         outputs["limit_code"] = limit
         return outputs, (energy_wh, temperature_k)
