@@ -100,7 +100,11 @@ class Chunk:
 
 
 class Stage(Protocol):
-    """One step of the pipeline (see the module docstring)."""
+    """One step of the pipeline (see the module docstring).
+
+    A stage may also offer ``reducer(plan) -> Reducer`` for its summary figures and
+    ``coordinates(plan)`` for dims of its own; the engine picks both up.
+    """
 
     name: str
     variables: tuple[Variable, ...]
@@ -259,11 +263,7 @@ def prepare(scenario: Scenario) -> tuple[Plan, Pipeline]:
     plan = build_plan(scenario)
     stages = default_stages(plan)
     reducers: list[Reducer] = [CoreSummary(plan)]
-    for stage in stages:
-        if stage.name == "network":
-            from orbitgrid.network.stage import NetworkSummary
-
-            reducers.append(NetworkSummary(stage, plan))
+    reducers += [stage.reducer(plan) for stage in stages if hasattr(stage, "reducer")]
     analyses: list[Analysis] = []
     if scenario.economics is not None:
         from orbitgrid.economics.stage import economics_analysis

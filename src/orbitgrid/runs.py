@@ -8,9 +8,10 @@ output folder. A run folder holds:
   format 2, which every Zarr reader (Python, R, Julia, netCDF-C) opens;
 - ``summary.json``: the headline figures, per shell and in total;
 - ``shells.csv``: the same per-shell table, for pandas, DuckDB or a spreadsheet;
-- ``network_pairs.csv`` and ``paths.csv`` (runs with a ``network:`` section): RTT
-  percentiles, reachability, path changes and the fibre reference per endpoint pair; and each
-  pair's path (node names) every time it changes;
+- tables of the capabilities in the run, written by their reducers: ``network_pairs.csv``
+  and ``paths.csv`` (runs with a ``network:`` section): RTT percentiles, reachability, path
+  changes and the fibre reference per endpoint pair; and each pair's path (node names) every
+  time it changes;
 - ``scenario.yaml``: the validated scenario as run, units in SI (provenance).
 
 The folder is built under a temporary name beside the target and renamed at the end, so a
@@ -157,17 +158,11 @@ def write_tables(folder: Path, summary: dict[str, Any]) -> None:
     rows = [{"shell": name, **fig} for name, fig in summary["shells"].items()]
     rows.append({"shell": "total", **summary["total"]})
     fields = list(dict.fromkeys(k for row in rows for k in row))
-    _write_csv(folder / "shells.csv", rows, fields)
-    if "network" in summary:
-        pairs = [
-            {"src": pair.split(" -> ")[0], "dst": pair.split(" -> ")[1], **figures}
-            for pair, figures in summary["network"]["per_pair"].items()
-        ]
-        if pairs:
-            _write_csv(folder / "network_pairs.csv", pairs, list(pairs[0]))
+    write_csv(folder / "shells.csv", rows, fields)
 
 
-def _write_csv(path: Path, rows: list[dict[str, Any]], fields: list[str]) -> None:
+def write_csv(path: Path, rows: list[dict[str, Any]], fields: list[str]) -> None:
+    """Write ``rows`` (dicts keyed by ``fields``) as CSV, atomically."""
     partial = path.with_name(path.name + ".partial")
     with partial.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)

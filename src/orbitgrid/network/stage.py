@@ -15,8 +15,6 @@ whenever it changes into ``paths.csv`` in the run folder (``orbitgrid paths`` re
 
 from __future__ import annotations
 
-import csv
-import os
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +118,10 @@ class NetworkStage:
     def initial_state(self, plan: Plan) -> np.ndarray | None:
         return None  # no previous paths before the first step
 
+    def reducer(self, plan: Plan) -> NetworkSummary:
+        """The summary reducer that goes with this stage."""
+        return NetworkSummary(self, plan)
+
     def __call__(self, plan: Plan, chunk: Chunk, arrays: Arrays, state):
         ecef_km = inertial_to_ecef_km(
             arrays["position_km"], gmst_rad(chunk.jd_whole, chunk.jd_fraction)
@@ -152,7 +154,8 @@ class NetworkSummary:
         self.stage = stage
         self._rtt: list[np.ndarray] = []
         self._changes: np.ndarray | None = None
-        self._path_rows: list[tuple[str, str, str, float, int, str]] = []
+        self._path_rows: list[dict[str, Any]] = []
+        self._pair_rows: list[dict[str, Any]] = []
         endpoint_names = [str(n) for n in stage.endpoints.name]
         self._labels = np.array([*plan.satellite_names.astype(str), *endpoint_names], dtype=object)
         self._endpoint_names = endpoint_names
@@ -179,24 +182,25 @@ class NetworkSummary:
             row = nodes[k, i, j]
             path = " > ".join(self._labels[row[row >= 0]])
             self._path_rows.append(
-                (
-                    str(times[k]),
-                    self._endpoint_names[i],
-                    self._endpoint_names[j],
-                    float(arrays["rtt_ms"][k, i, j]),
-                    int(arrays["hop_count"][k, i, j]),
-                    path,
-                )
+                {
+                    "time_utc": str(times[k]),
+                    "src": self._endpoint_names[i],
+                    "dst": self._endpoint_names[j],
+                    "rtt_ms": float(arrays["rtt_ms"][k, i, j]),
+                    "hops": int(arrays["hop_count"][k, i, j]),
+                    "path": path,
+                }
             )
 
     def write(self, folder: Path) -> None:
-        """Write ``paths.csv``: time (UTC), src, dst, rtt_ms, hops, path (node names)."""
-        partial = folder / "paths.csv.partial"
-        with partial.open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(("time_utc", "src", "dst", "rtt_ms", "hops", "path"))
-            writer.writerows(self._path_rows)
-        os.replace(partial, folder / "paths.csv")
+        """Write ``network_pairs.csv`` (the per-pair figures of the summary) and ``paths.csv``
+        (time_utc, src, dst, rtt_ms, hops, path as node names) into the run folder."""
+        from orbitgrid.runs import write_csv
+
+        if self._pair_rows:
+            write_csv(folder / "network_pairs.csv", self._pair_rows, list(self._pair_rows[0]))
+        fields = ["time_utc", "src", "dst", "rtt_ms", "hops", "path"]
+        write_csv(folder / "paths.csv", self._path_rows, fields)
 
     def finalize(self, plan: Plan) -> dict[str, Any]:
         rtt = np.concatenate(self._rtt, axis=0)
@@ -211,6 +215,10 @@ class NetworkSummary:
                 pairs[f"{src} -> {dst}"] = {
                     key: _number(values[i, j]) for key, values in columns.items()
                 }
+        self._pair_rows = [
+            {"src": pair.split(" -> ")[0], "dst": pair.split(" -> ")[1], **figures}
+            for pair, figures in pairs.items()
+        ]
         upper = np.triu_indices(len(names), k=1)
         finite = np.isfinite(rtt[:, upper[0], upper[1]])
         return {
