@@ -90,7 +90,9 @@ def time_grid(scenario: Scenario) -> np.ndarray:
     )
 
 
-def _designed_elements(shell: WalkerShell | SunSynchronousShell, start) -> CircularElements:
+def _designed_elements(
+    shell: WalkerShell | SunSynchronousShell, start_utc: np.datetime64
+) -> CircularElements:
     if isinstance(shell, WalkerShell):
         return walker_elements(
             shell.altitude_km,
@@ -101,9 +103,7 @@ def _designed_elements(shell: WalkerShell | SunSynchronousShell, start) -> Circu
             shell.pattern,
             shell.raan_offset_deg,
         )
-    whole, fraction = julian_date_split(
-        np.array([start.replace(tzinfo=None)], dtype="datetime64[ns]")
-    )
+    whole, fraction = julian_date_split(np.array([start_utc]))
     sun = sun_position_km(whole, fraction)[0]
     return sun_synchronous_elements(
         shell.altitude_km,
@@ -243,7 +243,7 @@ def build_plan(scenario: Scenario) -> Plan:
                 slots.append(np.full(size, -1))
             periods.append(SECONDS_PER_DAY / np.asarray(elements.mean_motion_rev_per_day))
         else:
-            circular = _designed_elements(shell, scenario.time.start)
+            circular = _designed_elements(shell, times[0])
             size = len(circular)
             plan = ShellPlan(
                 shell.name,
