@@ -3,11 +3,13 @@
 Measures (wall-clock, this machine):
 
 1. seconds per time step, satgenpy ``generate_dynamic_state_at`` (algorithm_free_one_only_over_
-   isls, unmodified) vs orbitgrid (SGP4 propagation + frames + GSLs + routing of every pair +
+   isls, unmodified) vs orbitgrid (its own SGP4 + frames + GSLs + routing of every pair +
    paths) on the same inputs: satgenpy's Starlink shell 1 TLEs and the first N Hypatia cities;
-2. a full day at 1 s steps for shell 1 + 100 endpoints, estimated from a measured run of
-   consecutive steps in chunks (memory bounded by the chunk);
-3. 10,200 satellites (6 Walker shells) + 100 endpoints per step, including propagation.
+2. a full day at 1 s steps for shell 1 + 100 endpoints: ``orbitgrid.run`` of that scenario
+   (the whole engine: SGP4, power and thermal, routing, streaming summary, path log, contact
+   windows, dataset every 60 s, run folder) over a sample of consecutive steps, extrapolated;
+   ``--full-day`` runs the whole day in a child process and reports its peak memory;
+3. 10,200 satellites (6 Walker shells, J2) + 100 endpoints per step, the whole engine again.
 
 It also checks that the two tools' path lengths agree (same link lengths, < 1 m).
 
@@ -15,6 +17,7 @@ Run from the repository root::
 
     python benchmarks/bench_network.py                   # full (satgenpy steps take minutes)
     python benchmarks/bench_network.py --satgenpy-steps 1 --cities 100 --out bench.json
+    python benchmarks/bench_network.py --satgenpy-steps 0 --full-day
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,8 +33,6 @@ from pathlib import Path
 
 import numba
 import numpy as np
-from sgp4.api import WGS72 as SGP4_WGS72
-from sgp4.api import Satrec, SatrecArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -43,111 +45,143 @@ from tests.network.satgenpy_reference import (
     write_inputs,
 )
 
+import orbitgrid
 from orbitgrid.constants import WGS72
-from orbitgrid.network.geometry import (
-    geodetic_to_ecef_km,
-    inertial_to_ecef_km,
-    local_up_unit,
-)
+from orbitgrid.network.geometry import geodetic_to_ecef_km, inertial_to_ecef_km, local_up_unit
 from orbitgrid.network.routing import NetworkTopology, route_chunk
 from orbitgrid.network.topology import ConstellationIndex, plus_grid_isls
-from orbitgrid.orbits.timescale import gmst_rad
+from orbitgrid.orbits.elements import load_elements
+from orbitgrid.orbits.sgp4_propagation import propagate_teme
+from orbitgrid.orbits.timescale import gmst_rad, julian_date_split
+
+SCENARIOS = Path(orbitgrid.__file__).parent / "scenarios"
 
 
-def _satrecs_from_tle(path: Path) -> list[Satrec]:
-    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
-    if not lines[0].startswith("1 ") and len(lines[0].split()) == 2 and lines[0][0].isdigit():
-        lines = lines[1:]  # satgenpy's "n_orbits n_sats_per_orbit" header
-    return [
-        Satrec.twoline2rv(lines[i + 1], lines[i + 2], SGP4_WGS72) for i in range(0, len(lines), 3)
-    ]
+class Shell1Routing:
+    """orbitgrid's SGP4 (TEME) → GMST rotation → routing on satgenpy's shell-1 TLEs."""
 
-
-def _walker_satrecs(shells: list[tuple[int, int, float, float]]) -> list[Satrec]:
-    """Circular Walker shells (planes, sats/plane, altitude km, inclination deg) via sgp4init."""
-    out = []
-    epoch = 26000.0  # days since 1949-12-31 (2021-03-09), any common epoch
-    for planes, spp, alt_km, inc_deg in shells:
-        n_rad_min = np.sqrt(WGS72.mu_km3_s2 / (WGS72.radius_km + alt_km) ** 3) * 60.0
-        for p in range(planes):
-            for k in range(spp):
-                s = Satrec()
-                s.sgp4init(
-                    SGP4_WGS72,
-                    "i",
-                    len(out) + 1,
-                    epoch,
-                    0.0,
-                    0.0,
-                    0.0,
-                    1e-7,
-                    0.0,
-                    np.radians(inc_deg),
-                    2 * np.pi * (k + 0.5 * (p % 2)) / spp,
-                    n_rad_min,
-                    2 * np.pi * p / planes,
-                )
-                out.append(s)
-    return out
-
-
-class Pipeline:
-    """SGP4 (SatrecArray, TEME) → GMST rotation → routing, as the engine would chain them."""
-
-    def __init__(
-        self,
-        sats: list[Satrec],
-        constellation: ConstellationIndex,
-        cities: list[dict],
-        min_elevation_deg: float,
-        max_range_km: float,
-    ):
-        self.array = SatrecArray(sats)
-        self.jd0 = sats[0].jdsatepoch
-        self.fr0 = sats[0].jdsatepochF
+    def __init__(self, tle: Path, cities: list[dict], min_elevation_deg: float):
+        self.elements = load_elements(tle)
+        epoch = self.elements.epoch_utc[0]
+        self.epoch = np.datetime64(epoch, "ns") if not isinstance(epoch, np.datetime64) else epoch
         lat = np.array([float(c["latitude_deg"]) for c in cities])
         lon = np.array([float(c["longitude_deg"]) for c in cities])
         self.endpoints = geodetic_to_ecef_km(lat, lon, 0.0, WGS72)
         e = len(cities)
         self.topology = NetworkTopology(
-            n_satellites=len(sats),
-            isl_pairs=plus_grid_isls(constellation),
+            n_satellites=len(self.elements),
+            isl_pairs=plus_grid_isls(ConstellationIndex.walker(72, 22)),
             isl_max_range_km=MAX_ISL_LENGTH_M / 1e3,
             endpoint_up_unit=local_up_unit(lat, lon),
             endpoint_min_elevation_deg=np.full(e, min_elevation_deg),
-            endpoint_max_range_km=np.full(e, max_range_km),
+            endpoint_max_range_km=np.full(e, MAX_GSL_LENGTH_M / 1e3),
         )
-
-    def positions(self, t_s: np.ndarray) -> np.ndarray:
-        jd = np.full(t_s.shape, self.jd0)
-        fr = self.fr0 + t_s / 86400.0
-        _, r, _ = self.array.sgp4(jd, fr)
-        return inertial_to_ecef_km(np.ascontiguousarray(r.transpose(1, 0, 2)), gmst_rad(jd, fr))
 
     def run(self, t_s: np.ndarray, backend: str = "numba", previous=None):
-        pos = self.positions(t_s)
+        times = self.epoch + (t_s * 1e9).astype("timedelta64[ns]")
+        position_km, _, _ = propagate_teme(self.elements, times, "auto")
+        ecef_km = inertial_to_ecef_km(position_km, gmst_rad(*julian_date_split(times)))
         return route_chunk(
-            pos, self.endpoints, self.topology, backend=backend, previous_path_nodes=previous
+            ecef_km, self.endpoints, self.topology, backend=backend, previous=previous
         )
+
+
+def _shell1_day_scenario(duration: str) -> dict:
+    """The shipped shell-1 network scenario at 1 s with the 100 largest cities."""
+    import yaml
+
+    data = yaml.safe_load((SCENARIOS / "starlink-shell1-network.yaml").read_text())
+    data["constellation"][0]["file"] = str(SCENARIOS / "data" / "starlink_shell1_hypatia.tle")
+    data["network"]["endpoints"] = []
+    data["network"]["endpoint_files"] = ["builtin:cities_top100"]
+    data["time"] = {"start": "2000-01-01T00:00:00Z", "duration": duration, "step": "1 s"}
+    data["output"] = {"every": "60 s"}
+    return data
+
+
+def _scale_scenario(duration: str) -> dict:
+    """10,200 satellites in 6 Walker shells (J2) + 100 endpoints, 1 s steps."""
+    data = _shell1_day_scenario(duration)
+    shells = [(550, 53.0), (540, 53.2), (560, 70.0), (570, 97.6), (590, 33.0), (630, 51.9)]
+    data["constellation"] = [
+        {
+            "name": f"shell{i}",
+            "type": "walker",
+            "altitude": f"{alt} km",
+            "inclination": f"{inc} deg",
+            "planes": 50,
+            "sats_per_plane": 34,
+            "phasing": 1,
+            "spacecraft": "broadband-edge",
+        }
+        for i, (alt, inc) in enumerate(shells)
+    ]
+    data["time"]["start"] = "2027-03-20T00:00:00Z"
+    data["network"]["gsl"] = {"min_elevation": "25 deg"}
+    return data
+
+
+def _peak_memory_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return float(line.split()[1]) / 1024
+    return float("nan")
+
+
+def engine_run(data: dict, steps_hint: int) -> dict:
+    """Time ``orbitgrid.run`` of ``data`` with a run folder (after a short warm-up run)."""
+    warm = json.loads(json.dumps(data))
+    warm["time"]["duration"] = "20 s"
+    orbitgrid.run(orbitgrid.scenario_from_dict(warm))  # compiled code loaded outside the timing
+    scenario = orbitgrid.scenario_from_dict(data)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = orbitgrid.run(scenario, out_dir=Path(tmp) / "run")
+        wall = time.perf_counter() - t0
+        cpu = time.process_time() - c0
+        folder_mb = sum(f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file()) / 2**20
+    return {
+        "steps": steps_hint,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "s_per_step": wall / steps_hint,
+        "run_folder_mb": folder_mb,
+        "peak_memory_mb": _peak_memory_mb(),
+        "rtt_median_ms": result.summary["network"]["rtt_median_ms"],
+    }
+
+
+def _child(kind: str, duration: str, steps: int) -> dict:
+    """``engine_run`` in a fresh process, so its peak memory is its own."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, duration, str(steps)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cities", type=int, default=100)
     ap.add_argument("--satgenpy-steps", type=int, default=2)
-    ap.add_argument("--orbitgrid-steps", type=int, default=200)
-    ap.add_argument("--day-sample-steps", type=int, default=1200)
-    ap.add_argument("--chunk", type=int, default=120)
+    ap.add_argument("--orbitgrid-steps", type=int, default=300)
+    ap.add_argument("--day-sample", default="1 h", help="engine run extrapolated to a day")
+    ap.add_argument("--full-day", action="store_true", help="also run the whole day")
+    ap.add_argument("--scale-steps", type=int, default=120)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        kind, duration, steps = args.child
+        data = _shell1_day_scenario(duration) if kind == "day" else _scale_scenario(duration)
+        print(json.dumps(engine_run(data, int(steps))))
+        return
     report: dict = {"numba_threads": numba.get_num_threads(), "cities": args.cities}
     tmp = Path(tempfile.mkdtemp(prefix="bench_network_"))
     tle, gs = write_inputs(tmp, args.cities)
-    cities = load_cities(args.cities)
-    sats = _satrecs_from_tle(tle)
-    shell1 = Pipeline(
-        sats, ConstellationIndex.walker(72, 22), cities, -90.0, MAX_GSL_LENGTH_M / 1e3
-    )
+    shell1 = Shell1Routing(tle, load_cities(args.cities), -90.0)  # satgenpy: range limit only
     shell1.run(np.arange(3.0))  # compile (numba cache) outside the timings
     shell1.run(np.arange(3.0), backend="scipy")
 
@@ -160,92 +194,82 @@ def main() -> None:
     shell1.run(t_s)
     og_numba = (time.perf_counter() - t0) / len(t_s)
     report["orbitgrid_numba_cpu_s_per_step"] = (time.process_time() - c0) / len(t_s)
+    few = t_s[: max(20, len(t_s) // 5)]
     t0 = time.perf_counter()
-    shell1.run(t_s[: max(20, len(t_s) // 5)], backend="scipy")
-    og_scipy = (time.perf_counter() - t0) / max(20, len(t_s) // 5)
-    report["satgenpy_s_per_step"] = float(np.mean(sg_times))
+    shell1.run(few, backend="scipy")
+    og_scipy = (time.perf_counter() - t0) / len(few)
     report["orbitgrid_numba_s_per_step"] = og_numba
     report["orbitgrid_scipy_s_per_step"] = og_scipy
-    report["speedup_numba"] = float(np.mean(sg_times)) / og_numba
-    report["speedup_scipy"] = float(np.mean(sg_times)) / og_scipy
+    if sg_times:
+        report["satgenpy_s_per_step"] = float(np.mean(sg_times))
+        report["speedup_numba"] = float(np.mean(sg_times)) / og_numba
+        report["speedup_scipy"] = float(np.mean(sg_times)) / og_scipy
 
     # Agreement on the same link lengths (one step, satgenpy's geometry).
     ref = SatgenpyStep(tle, gs, 0.0, tmp)
     ours_m, _ = ref.orbitgrid_route()
     report["max_path_length_difference_m"] = float(np.nanmax(np.abs(ours_m - ref.path_length_m)))
 
-    # 2. A day at 1 s from a measured sample of consecutive steps, chunked.
-    n = args.day_sample_steps
-    prev = None
-    t0, c0 = time.perf_counter(), time.process_time()
-    for start in range(0, n, args.chunk):
-        res = shell1.run(
-            np.arange(start, min(n, start + args.chunk), dtype=np.float64), previous=prev
-        )
-        prev = res.path_nodes[-1]
-    per_step = (time.perf_counter() - t0) / n
-    report["day_cpu_s_per_step"] = (time.process_time() - c0) / n
-    report["day_sample_steps"] = n
-    report["day_s_per_step"] = per_step
-    report["day_estimate_min"] = per_step * 86400 / 60
-    report["median_rtt_ms_sample"] = float(np.nanmedian(res.rtt_ms))
+    # 2. A day at 1 s: the engine over a sample, extrapolated (and the whole day on request).
+    sample_steps = int(orbitgrid.scenario_from_dict(_shell1_day_scenario(args.day_sample))
+                       .time.duration_s)  # fmt: skip
+    day = _child("day", args.day_sample, sample_steps)
+    report["day_sample"] = day
+    report["day_estimate_min"] = day["s_per_step"] * 86400 / 60
+    if args.full_day:
+        report["full_day"] = _child("day", "1 d", 86400)
 
-    # 3. 10,200 satellites in 6 shells + 100 endpoints, including propagation.
-    shells = [
-        (50, 34, 550, 53.0),
-        (50, 34, 540, 53.2),
-        (50, 34, 560, 70.0),
-        (50, 34, 570, 97.6),
-        (50, 34, 590, 33.0),
-        (50, 34, 630, 51.9),
-    ]
-    big_sats = _walker_satrecs(shells)
-    idx = np.arange(len(big_sats))
-    big_index = ConstellationIndex(
-        shell_index=idx // 1700,
-        plane_index=(idx % 1700) // 34,
-        slot_index=idx % 34,
-        planes=np.full(6, 50),
-        sats_per_plane=np.full(6, 34),
-    )
-    big = Pipeline(big_sats, big_index, load_cities(100), 25.0, np.inf)
-    big.run(np.arange(2.0))
-    steps = 20
-    t0, c0 = time.perf_counter(), time.process_time()
-    big.run(np.arange(steps, dtype=np.float64))
-    report["n_satellites_scale"] = len(big_sats)
-    report["scale_s_per_step"] = (time.perf_counter() - t0) / steps
-    report["scale_cpu_s_per_step"] = (time.process_time() - c0) / steps
+    # 3. 10,200 satellites in 6 shells + 100 endpoints, the whole engine.
+    scale = _child("scale", f"{args.scale_steps} s", args.scale_steps)
+    report["scale"] = scale
     report["load_average_1min_at_end"] = os.getloadavg()[0]
+    _print(report, args.cities)
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=2))
 
+
+def _print(report: dict, cities: int) -> None:
     print(
         f"numba threads: {report['numba_threads']}; 1-min load average at the end: "
         f"{report['load_average_1min_at_end']:.1f} (CPU s/step sums all threads)"
     )
-    print(f"{'measure':58s} {'value':>14s}")
-    print(
-        f"{'satgenpy generate_dynamic_state_at, s/step':58s} {report['satgenpy_s_per_step']:14.3f}"
-    )
-    print(f"{'orbitgrid (numba) incl. SGP4, s/step':58s} {og_numba:14.5f}")
-    print(f"{'  CPU s/step':58s} {report['orbitgrid_numba_cpu_s_per_step']:14.5f}")
-    print(f"{'orbitgrid (scipy csgraph) incl. SGP4, s/step':58s} {og_scipy:14.5f}")
-    print(
-        f"{'speed-up numba / scipy (×)':58s} {report['speedup_numba']:8.0f} / "
-        f"{report['speedup_scipy']:.0f}"
-    )
-    print(
-        f"{'max |path length orbitgrid − satgenpy| (same links), m':58s} "
-        f"{report['max_path_length_difference_m']:14.2e}"
-    )
-    label = f"day at 1 s, shell 1 + {args.cities} endpoints: s/step"
-    print(f"{label:58s} {per_step:14.5f}")
-    print(f"{'  CPU s/step':58s} {report['day_cpu_s_per_step']:14.5f}")
-    print(f"{'  → estimated minutes for 86,400 steps':58s} {report['day_estimate_min']:14.1f}")
-    label = f"{len(big_sats)} satellites + 100 endpoints incl. SGP4, s/step"
-    print(f"{label:58s} {report['scale_s_per_step']:14.4f}")
-    print(f"{'  CPU s/step':58s} {report['scale_cpu_s_per_step']:14.4f}")
-    if args.out:
-        args.out.write_text(json.dumps(report, indent=2))
+    rows = []
+    if "satgenpy_s_per_step" in report:
+        rows.append(("satgenpy generate_dynamic_state_at, s/step", report["satgenpy_s_per_step"]))
+    rows += [
+        ("orbitgrid routing (numba) incl. SGP4, s/step", report["orbitgrid_numba_s_per_step"]),
+        ("  CPU s/step", report["orbitgrid_numba_cpu_s_per_step"]),
+        ("orbitgrid routing (scipy) incl. SGP4, s/step", report["orbitgrid_scipy_s_per_step"]),
+    ]
+    if "speedup_numba" in report:
+        rows.append(("speed-up numba (×)", report["speedup_numba"]))
+        rows.append(("speed-up scipy (×)", report["speedup_scipy"]))
+    rows.append(
+        ("max |path length orbitgrid − satgenpy| (same links), m",
+         report["max_path_length_difference_m"])
+    )  # fmt: skip
+    day = report["day_sample"]
+    rows += [
+        (f"engine, shell 1 + {cities} endpoints at 1 s: s/step ({day['steps']} steps)",
+         day["s_per_step"]),
+        ("  → estimated minutes for 86,400 steps", report["day_estimate_min"]),
+        ("  peak memory of the sample run, MB", day["peak_memory_mb"]),
+    ]  # fmt: skip
+    if "full_day" in report:
+        full = report["full_day"]
+        rows += [
+            ("engine, the whole day: minutes", full["wall_s"] / 60),
+            ("  peak memory, MB", full["peak_memory_mb"]),
+            ("  run folder, MB", full["run_folder_mb"]),
+        ]
+    scale = report["scale"]
+    rows += [
+        ("engine, 10,200 satellites + 100 endpoints: s/step", scale["s_per_step"]),
+        ("  CPU s/step", scale["cpu_s"] / scale["steps"]),
+    ]
+    print(f"{'measure':64s} {'value':>12s}")
+    for label, value in rows:
+        print(f"{label:64s} {value:12.5g}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Command line: ``orbitgrid run | validate | scenarios``.
+"""Command line: ``orbitgrid run | validate | sweep | report | export | compare | paths |
+scenarios``.
 
 User errors (``OrbitgridError``: a bad scenario, a missing file, a run folder that exists) are
 printed without a traceback and exit with status 2; anything else is a bug and keeps its
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -278,6 +280,38 @@ def export_czml(
     from orbitgrid.report import export_czml as export
 
     console.print(f"czml: {export(run_dir, out=out)}")
+
+
+class ContactKind(StrEnum):
+    """Which links ``orbitgrid export ion`` writes."""
+
+    gsl = "gsl"
+    isl = "isl"
+    all = "all"
+
+
+@export_app.command("ion")
+def export_ion(
+    run_dir: RunDirArg,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="default RUN_DIR/ion.ionrc")
+    ] = None,
+    kind: Annotated[
+        ContactKind,
+        typer.Option("--kind", help="ground–satellite (gsl), inter-satellite (isl) or all links"),
+    ] = ContactKind.all,
+) -> None:
+    """Write the run's contact windows as an ION-DTN contact plan (ionrc) and its node table.
+
+    CBHE node numbers are orbitgrid node ids + 1: satellites 1..S, then endpoints S+1..S+E.
+    """
+    from orbitgrid.report.ion import export_ion as export
+
+    done = export(run_dir, out=out, kind=kind.value)
+    console.print(
+        f"ion contact plan: {done.plan_path} ({done.windows:,} windows, {done.nodes:,} nodes)"
+    )
+    console.print(f"node numbers: {done.nodes_path}")
 
 
 @app.command()

@@ -187,3 +187,55 @@ def test_planes_auto_excludes_sats_per_plane():
     ]
     with pytest.raises(ScenarioError, match="planes: auto finds the planes"):
         orbitgrid.scenario_from_dict(data)
+
+
+def test_run_writes_contact_windows_that_export_to_ion(tmp_path):
+    """A network run leaves contacts.csv: GSL windows agree with the dataset's visibility
+    (each endpoint's windows cover the steps at which it had a satellite), ISL windows of the
+    +grid span the run, and `export ion` turns the file into an ION contact plan."""
+    from orbitgrid.report.ion import export_ion
+
+    run_dir = tmp_path / "r"
+    orbitgrid.run(orbitgrid.scenario_from_dict(_network_dict()), out_dir=run_dir)
+    contacts = pd.read_csv(run_dir / "contacts.csv")
+    gsl = contacts[contacts["kind"] == "gsl"]
+    isl = contacts[contacts["kind"] == "isl"]
+    assert set(gsl["a"]) <= {c["name"] for c in CITIES}
+    assert len(isl) >= 12 * 20 * 2 and np.isclose(isl["duration_s"].max(), 1800.0)
+    assert (gsl["mean_rate_bps"] == 1e9).all() and (isl["mean_rate_bps"] == 100e9).all()
+    assert (gsl["min_range_km"] >= 550.0 - 1.0).all()
+    written = export_ion(run_dir)
+    text = written.plan_path.read_text()
+    assert written.windows == len(contacts)
+    assert text.count("a contact") == 2 * len(contacts) and text.count("a range") == len(contacts)
+
+
+def test_search_order_does_not_change_lengths():
+    """The order in which endpoint searches run (routing.search_order) only changes the work:
+    path lengths equal those of the plain index order to 1e-9 km, and every reported path
+    sums to its length."""
+    from orbitgrid.network.build import build_topology
+    from orbitgrid.network.endpoints import resolve_endpoints
+    from orbitgrid.network.routing import route_chunk
+    from orbitgrid.network.topology import ConstellationIndex
+    from tests.network.test_routing import _shell
+
+    data = _network_dict(endpoint_files=["builtin:cities_top100"])
+    data["network"]["endpoints"] = []
+    cfg = orbitgrid.scenario_from_dict(data).network
+    eps = resolve_endpoints(cfg, Path("."))
+    sats = _shell(n_planes=12, per_plane=10, altitude_km=1000.0, t_steps=2)
+    topo = build_topology(cfg, ConstellationIndex.walker(12, 10), eps)
+    chosen = route_chunk(sats, eps.ecef_km(), topo)
+    assert not np.array_equal(topo.search_rank, np.arange(len(eps)))
+    topo.__dict__["search_rank"] = np.arange(len(eps))
+    plain = route_chunk(sats, eps.ecef_km(), topo)
+    np.testing.assert_allclose(chosen.path_length_km, plain.path_length_km, rtol=0, atol=1e-9)
+    nodes = np.concatenate([sats[1], eps.ecef_km()])
+    for src, dst in [(0, 57), (57, 0), (3, 99), (99, 3), (10, 11)]:
+        path = chosen.path_node_ids(1, src, dst)
+        if len(path) == 0:
+            continue
+        assert path[0] == len(sats[1]) + src and path[-1] == len(sats[1]) + dst
+        total = np.linalg.norm(np.diff(nodes[path], axis=0), axis=1).sum()
+        assert abs(total - chosen.path_length_km[1, src, dst]) < 1e-6

@@ -188,7 +188,7 @@ def test_satellite_failure_reroutes_and_never_shortens():
 
 def test_paths_symmetric_and_changes_counted():
     """Paths are the reverse of each other both ways; path_changed is False at the first step
-    and a previous_path_nodes argument carries continuity across chunks."""
+    and the previous chunk's state carries continuity (changes and paths) across chunks."""
     sats = _shell(t_steps=4)
     ep = geodetic_to_ecef_km(LAT, LON, 0.0, WGS72)
     topo = _topology(sats.shape[1])
@@ -197,8 +197,10 @@ def test_paths_symmetric_and_changes_counted():
     p10 = res.path_nodes[2, 1, 0]
     np.testing.assert_array_equal(p01[p01 >= 0][::-1], p10[p10 >= 0])
     assert not res.path_changed[0].any()
-    tail = route_chunk(sats[2:], ep, topo, previous_path_nodes=res.path_nodes[1])
+    head = route_chunk(sats[:2], ep, topo)
+    tail = route_chunk(sats[2:], ep, topo, previous=head.state)
     np.testing.assert_array_equal(tail.path_changed, res.path_changed[2:])
+    np.testing.assert_array_equal(tail.path_nodes, res.path_nodes[2:])
     assert repr(res) == "RoutingResult(4 time steps × 6×6 endpoint pairs, 67% of pairs routed)"
 
 
@@ -244,22 +246,3 @@ def test_formation_pattern_links_by_range_each_step():
     assert res.hop_count[0, 0, 1] == n + 1
     expected = 2 * 550.0 + (n - 1) * np.linalg.norm(sats[0, 1] - sats[0, 0])
     assert abs(res.path_length_km[0, 0, 1] - expected) < 1.0
-
-
-def test_nan_percentiles_match_numpy():
-    """The sort-based percentiles equal np.nanpercentile (linear) on arrays with NaN columns,
-    partly-NaN columns and single values; tolerance 1e-12."""
-    import warnings
-
-    from orbitgrid.network.summary import nan_percentiles
-
-    rng = np.random.default_rng(3)
-    values = rng.normal(50.0, 10.0, size=(37, 4, 5))
-    values[rng.random(values.shape) < 0.3] = np.nan
-    values[:, 0, 0] = np.nan  # all NaN
-    values[:, 1, 1] = np.nan
-    values[5, 1, 1] = 42.0  # a single valid value
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        expected = np.nanpercentile(values, [50, 95, 99], axis=0)
-    np.testing.assert_allclose(nan_percentiles(values, (50.0, 95.0, 99.0)), expected, atol=1e-12)

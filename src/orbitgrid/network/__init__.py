@@ -14,10 +14,11 @@ from orbitgrid.network.routing import (
     STATUS_MESSAGES,
     FailureMasks,
     NetworkTopology,
+    PathChanges,
+    PathState,
     RoutingResult,
     route_chunk,
     route_graph,
-    route_step,
 )
 from orbitgrid.network.summary import routing_summary
 from orbitgrid.network.topology import ConstellationIndex, formation_isls, plus_grid_isls
@@ -40,11 +41,12 @@ __all__ = [
     "STATUS_MESSAGES",
     "FailureMasks",
     "NetworkTopology",
+    "PathChanges",
+    "PathState",
     "RoutingResult",
     "failure_masks",
     "route_chunk",
     "route_graph",
-    "route_step",
     "path_history",
     "routing_dataset",
     "routing_summary",

@@ -14,6 +14,8 @@ import xarray as xr
 from orbitgrid.errors import ScenarioError
 from orbitgrid.network.config import NetworkConfig
 from orbitgrid.network.endpoints import EndpointTable
+from orbitgrid.network.failures import failure_process
+from orbitgrid.network.link_rates import GslRateModel
 from orbitgrid.network.routing import STATUS_MESSAGES, FailureMasks, NetworkTopology, RoutingResult
 from orbitgrid.network.topology import ConstellationIndex, plus_grid_isls
 
@@ -21,7 +23,8 @@ from orbitgrid.network.topology import ConstellationIndex, plus_grid_isls
 def build_topology(
     config: NetworkConfig, constellation: ConstellationIndex, endpoints: EndpointTable
 ) -> NetworkTopology:
-    """The static ``NetworkTopology`` for a run (ISL pairs, GSL limits, mode, per-hop delay)."""
+    """The static ``NetworkTopology`` for a run (ISL pairs, GSL limits, mode, per-hop delay,
+    link rates: a ``link_rates.GslRateModel`` when the GSLs have a link budget)."""
     if constellation.n_satellites == 0:
         raise ScenarioError(
             "the constellation is empty; the network stage needs at least one satellite",
@@ -44,6 +47,11 @@ def build_topology(
         mode=config.routing.mode,
         gsl_selection=config.gsl.selection,
         per_hop_delay_ms=isl.per_hop_delay_s * 1e3,
+        isl_rate_bps=isl.rate_bps,
+        gsl_rate_bps=config.gsl.rate_bps,
+        gsl_rate_model=GslRateModel.from_config(config.gsl, endpoints)
+        if config.gsl.link_budget is not None
+        else None,
     )
 
 
@@ -55,9 +63,12 @@ def failure_masks(
 ) -> FailureMasks:
     """Down-masks for the time steps ``times_s`` (seconds from the scenario start).
 
-    Scheduled failures are down over ``[start, end)``. Random failures draw, once per run from
-    ``numpy.random.default_rng(seed)``, which elements are down for the whole run, so any
-    chunking gives the same masks. Errors name the failure entry and the valid ids.
+    Scheduled failures are down over ``[start, end)``. Random ``*_down_fraction`` failures
+    draw, once per run from ``numpy.random.default_rng(seed)``, which elements are down for the
+    whole run. Random ``{mtbf, mttr}`` failures come from the run's ``FailureProcess``
+    (``network.failures``: alternating exponential up and down times, generated once per run
+    and cached), so any chunking gives the same masks. Errors name the failure entry and the
+    valid ids.
     """
     times_s = np.asarray(times_s, dtype=np.float64)
     n_t, n_sat, n_ep = times_s.shape[0], topology.n_satellites, topology.n_endpoints
@@ -70,6 +81,11 @@ def failure_masks(
     sat = np.broadcast_to(sat_static, (n_t, n_sat)).copy()
     isl = np.broadcast_to(isl_static, (n_t, n_isl)).copy()
     ep = np.broadcast_to(ep_static, (n_t, n_ep)).copy()
+    if any(p is not None for p in (rnd.satellites, rnd.isls, rnd.endpoints)):
+        process = failure_process(rnd, n_sat, n_isl, n_ep)
+        for mask, down in zip((sat, isl, ep), process.down_masks(times_s), strict=True):
+            if down is not None:
+                mask |= down
     pair_index = {(int(a), int(b)): k for k, (a, b) in enumerate(topology.isl_pairs)}
     for i, f in enumerate(config.failures.scheduled):
         where = f"network.failures.scheduled[{i}]"

@@ -18,7 +18,8 @@ Example::
       routing: {mode: isls-only}
       failures:
         scheduled: [{element: satellite, id: 17, start: 10 min, end: 40 min}]
-        random: {satellites_down_fraction: 1 %, seed: 7}
+        random: {satellites_down_fraction: 1 %, seed: 7,
+                 satellites: {mtbf: 30 days, mttr: 6 h}}
 """
 
 from __future__ import annotations
@@ -38,7 +39,14 @@ from pydantic import (
 )
 
 from orbitgrid.errors import ScenarioError
-from orbitgrid.units import AngleDeg, DurationS, Fraction, LengthKm, parse_quantity
+from orbitgrid.units import (
+    AngleDeg,
+    DurationS,
+    Fraction,
+    LengthKm,
+    TemperatureK,
+    parse_quantity,
+)
 
 EndpointKind = Literal["ground_station", "gateway", "user_terminal", "data_center"]
 IslPattern = Literal["+grid", "none", "formation"]
@@ -118,18 +126,177 @@ class IslConfig(_NetModel):
     per_hop_delay_s: DelayS = Field(alias="per_hop_delay", default=0.0, ge=0, le=1)
 
 
+# --- GSL link budget (``gsl.link_budget``) --------------------------------------------------
+# Units of the link-budget fields: a bare number is in the field's own unit (the attribute name
+# says which); a string carries its unit ("11.7 GHz", "250 MHz", "33.7 dBW", "0.5 m").
+LinkBudgetKind = Literal["rf", "optical"]
+GslRateFormula = Literal["dvb-s2", "shannon"]
+AtmosphereModel = Literal["itu-r-p618", "none"]
+
+_FREQUENCY_HZ = {"Hz": 1.0, "kHz": 1e3, "MHz": 1e6, "GHz": 1e9}
+
+
+def _split_quantity(
+    value: object, what: str, example: str, units: dict[str, float]
+) -> tuple[float, str]:
+    """``(number, unit)`` from a bare number (unit ``""``) or ``"<number> <unit>"``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number, unit = float(value), ""
+    elif isinstance(value, str):
+        match = _RATE.match(value)
+        if match is None or match.group(2) not in units:
+            raise ValueError(
+                f"could not read {value!r} as a {what}; write e.g. {example!r} "
+                f"(units: {', '.join(units)})"
+            )
+        number, unit = float(match.group(1)), match.group(2)
+    else:
+        raise ValueError(f"expected a {what} such as {example!r}, got {value!r}")
+    if not math.isfinite(number):
+        raise ValueError(f"{what} {value!r} must be a finite number")
+    return number, unit
+
+
+def _frequency_in(inside_unit: str) -> BeforeValidator:
+    """Frequencies and bandwidths: Hz, kHz, MHz, GHz, converted to ``inside_unit``."""
+
+    def parse(value: object) -> float:
+        number, unit = _split_quantity(value, "frequency", f"12 {inside_unit}", _FREQUENCY_HZ)
+        return number if unit == "" else number * _FREQUENCY_HZ[unit] / _FREQUENCY_HZ[inside_unit]
+
+    return BeforeValidator(parse)
+
+
+def _decibels_in(inside_unit: str, offsets_db: dict[str, float]) -> BeforeValidator:
+    """Decibel quantities; ``offsets_db`` converts other references (dBm = dBW + 30)."""
+
+    def parse(value: object) -> float:
+        number, unit = _split_quantity(value, "level in decibels", f"3 {inside_unit}", offsets_db)
+        return number + offsets_db.get(unit, 0.0)
+
+    return BeforeValidator(parse)
+
+
+def _parse_length_m(value: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return parse_quantity(value, "length_km") * 1e3
+
+
+FrequencyGhz = Annotated[float, _frequency_in("GHz")]
+BandwidthHz = Annotated[float, _frequency_in("Hz")]
+DecibelW = Annotated[float, _decibels_in("dBW", {"dBW": 0.0, "dBm": -30.0})]
+DecibelI = Annotated[float, _decibels_in("dBi", {"dBi": 0.0})]
+Decibel = Annotated[float, _decibels_in("dB", {"dB": 0.0})]
+LengthM = Annotated[float, BeforeValidator(_parse_length_m)]
+Availability = Annotated[Fraction, Field(ge=0, le=1)]
+
+_RF_FIELDS = (
+    "frequency_ghz",
+    "bandwidth_hz",
+    "eirp_dbw",
+    "receive_antenna_diameter_m",
+    "receive_antenna_efficiency",
+    "receive_gain_dbi",
+    "system_temperature_k",
+    "other_losses_db",
+    "rate_model",
+    "margin_db",
+    "shannon_efficiency",
+    "atmosphere",
+    "exceedance_fraction",
+)
+_OPTICAL_FIELDS = ("nominal_rate_bps", "availability", "endpoint_availability")
+
+
+class GslLinkBudget(_NetModel):
+    """Link budget giving each GSL a rate from its slant range, elevation and endpoint site.
+
+    ``kind: rf`` (satellite-to-user downlink, the direction that limits a user link):
+    C/N = EIRP + G_rx − FSPL(range) − A_atm(endpoint, elevation) − other losses − kTB
+    (``orbitgrid.network.link_budget``); the rate is the best DVB-S2 modcod closing with
+    ``margin`` (ETSI EN 302 307-1 Table 13) or ``shannon_efficiency`` × B log2(1 + C/N).
+    ``A_atm`` is ITU-R P.618 (gas, rain, cloud, scintillation) exceeded ``exceedance`` of the
+    time at the endpoint, or 0 with ``atmosphere: none``.
+
+    Defaults: a Ku-band LEO user downlink. 11.7 GHz is the centre of the 10.7–12.7 GHz user
+    downlink band of SpaceX's FCC filings (SAT-LOA-20161115-00118) and 250 MHz a channel of it;
+    33.7 dBW in 250 MHz is the largest constant EIRP (rounded down) that keeps a satellite at
+    550 km within the 47 CFR §25.208(b) NGSO power-flux-density limit in 10.7–11.7 GHz
+    (−116 dB(W/m²) in any 1 MHz at 25–90° elevation, −126 to −116 below): the limit binds
+    overhead, where the range is shortest, with ≥ 2 dB to spare at every elevation below 25°.
+    The terminal (0.5 m aperture, 60 % efficiency, 150 K system noise temperature, 1 dB other
+    losses) is an assumption of a consumer-sized terminal, not a published figure.
+    ``kind: optical``: ``nominal_rate`` × cloud-free availability of the endpoint (an input;
+    orbitgrid ships no cloud climatology).
+    """
+
+    kind: LinkBudgetKind = "rf"
+    frequency_ghz: FrequencyGhz = Field(alias="frequency", default=11.7, gt=0)
+    bandwidth_hz: BandwidthHz = Field(alias="bandwidth", default=250e6, gt=0)
+    eirp_dbw: DecibelW = Field(alias="eirp", default=33.7)
+    receive_antenna_diameter_m: LengthM = Field(
+        alias="receive_antenna_diameter", default=0.5, gt=0, le=100
+    )
+    receive_antenna_efficiency: Fraction = Field(default=0.6, gt=0, le=1)
+    receive_gain_dbi: DecibelI | None = Field(alias="receive_gain", default=None)
+    system_temperature_k: TemperatureK = Field(alias="system_temperature", default=150.0)
+    other_losses_db: Decibel = Field(alias="other_losses", default=1.0, ge=0)
+    rate_model: GslRateFormula = "dvb-s2"
+    margin_db: Decibel = Field(alias="margin", default=1.0, ge=0)
+    shannon_efficiency: Fraction = Field(default=0.75, gt=0, le=1)
+    atmosphere: AtmosphereModel = "itu-r-p618"
+    exceedance_fraction: Fraction = Field(alias="exceedance", default=0.01)
+    nominal_rate_bps: RateBps | None = Field(alias="nominal_rate", default=None, gt=0)
+    availability: Availability = 1.0
+    endpoint_availability: dict[str, Availability] = Field(default_factory=dict)
+
+    @field_validator("exceedance_fraction")
+    @classmethod
+    def _p618_range(cls, value: float) -> float:
+        # ITU-R P.618-13 §2.2.1.1: the rain attenuation method holds for 0.001 % to 5 %.
+        if not 1e-5 <= value <= 0.05:
+            raise ValueError(
+                f"must be between 0.001 % and 5 % of the time, the range of ITU-R P.618 "
+                f"(read {value * 100:g} %)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _fields_match_kind(self) -> GslLinkBudget:
+        other = _OPTICAL_FIELDS if self.kind == "rf" else _RF_FIELDS
+        given = [name for name in other if name in self.model_fields_set]
+        if given:
+            keys = ", ".join(repr(type(self).model_fields[n].alias or n) for n in given)
+            other_kind = "optical" if self.kind == "rf" else "rf"
+            raise ValueError(
+                f"{keys}: only for kind {other_kind!r}, and this budget is kind {self.kind!r}"
+            )
+        if self.kind == "optical" and self.nominal_rate_bps is None:
+            raise ValueError("kind 'optical' needs 'nominal_rate', e.g. '10 Gbps'")
+        p618 = self.kind == "rf" and self.atmosphere == "itu-r-p618"
+        if p618 and not 1.0 <= self.frequency_ghz <= 55.0:
+            raise ValueError(
+                f"ITU-R P.618 (atmosphere: itu-r-p618) covers 1–55 GHz, not "
+                f"{self.frequency_ghz:g} GHz; use atmosphere: none outside it"
+            )
+        return self
+
+
 class GslConfig(_NetModel):
     """Ground–satellite links: defaults for endpoints that give no limit, and selection.
 
     ``any-in-view``: an endpoint may use any visible satellite (routing picks); ``nearest``:
     only the closest visible satellite. Default limits are Hypatia's Starlink values
-    (25° elevation; 1,089,686 m slant range).
+    (25° elevation; 1,089,686 m slant range). Rate of each link: ``rate`` for all, or from
+    ``link_budget`` when given (``orbitgrid.network.link_rates.GslRateModel``).
     """
 
     selection: GslSelection = "any-in-view"
     min_elevation_deg: AngleDeg = Field(alias="min_elevation", default=25.0, ge=0, lt=90)
     max_range_km: LengthKm | None = Field(alias="max_range", default=None, gt=0)
     rate_bps: RateBps = Field(alias="rate", default=1e9)
+    link_budget: GslLinkBudget | None = None
 
 
 class RoutingConfig(_NetModel):
@@ -164,13 +331,40 @@ class ScheduledFailure(_NetModel):
         return self
 
 
+class RepairProcess(_NetModel):
+    """Failures and repairs of one element type: mean time between failures (mean up time)
+    and mean time to repair (mean down time). Each element alternates exponential up and down
+    times, independently of the others (``orbitgrid.network.failures.FailureProcess``)."""
+
+    mtbf_s: DurationS = Field(alias="mtbf")
+    mttr_s: DurationS = Field(alias="mttr")
+
+    @field_validator("mtbf_s", "mttr_s")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if not value > 0:
+            raise ValueError(
+                f"must be a duration > 0 such as '30 days' or '6 h' (read {value:g} s)"
+            )
+        return value
+
+
 class RandomFailures(_NetModel):
-    """Elements down for the whole run, drawn independently with a seed (deterministic)."""
+    """Random failures, deterministic for a ``seed``.
+
+    ``*_down_fraction``: that fraction of the elements, drawn once, is down for the whole run.
+    ``satellites`` / ``isls`` / ``endpoints`` with ``{mtbf, mttr}``: every element of the type
+    fails and is repaired during the run (an alternating renewal process; an element is down
+    when either applies).
+    """
 
     satellites_down_fraction: Fraction = Field(default=0.0, ge=0, le=1)
     isls_down_fraction: Fraction = Field(default=0.0, ge=0, le=1)
     endpoints_down_fraction: Fraction = Field(default=0.0, ge=0, le=1)
-    seed: int = 0
+    satellites: RepairProcess | None = None
+    isls: RepairProcess | None = None
+    endpoints: RepairProcess | None = None
+    seed: int = Field(default=0, ge=0)
 
 
 class FailureConfig(_NetModel):

@@ -61,18 +61,21 @@ def noise_power_dbw(system_temperature_k: float, bandwidth_hz: float) -> float:
 
 
 def atmospheric_loss_db(
-    latitude_deg: float,
-    longitude_deg: float,
+    latitude_deg: np.ndarray | float,
+    longitude_deg: np.ndarray | float,
     frequency_ghz: float,
     elevation_deg: np.ndarray | float,
     exceedance_percent: float = 1.0,
     antenna_diameter_m: float = 1.0,
+    include_gas: bool = True,
 ) -> np.ndarray:
     """Total slant-path attenuation dB (gas, rain, cloud, scintillation) exceeded ``p`` % of
     the time, ITU-R P.618 via ``itur.atmospheric_attenuation_slant_path``.
 
     Needs the optional ``itur`` package (its ITU-R maps ship inside the package; nothing is
-    downloaded). Raises ImportError with the install command when it is missing.
+    downloaded). Raises ImportError with the install command when it is missing. Latitude and
+    longitude may be arrays shaped like ``elevation_deg`` (one site per element).
+    ``include_gas=False`` leaves out the gaseous part (ITU-R P.676), the slow one in ``itur``.
     """
     try:
         import itur
@@ -82,7 +85,13 @@ def atmospheric_loss_db(
         ) from exc
     el = np.atleast_1d(np.asarray(elevation_deg, dtype=np.float64))
     att = itur.atmospheric_attenuation_slant_path(
-        latitude_deg, longitude_deg, frequency_ghz, el, exceedance_percent, antenna_diameter_m
+        latitude_deg,
+        longitude_deg,
+        frequency_ghz,
+        el,
+        exceedance_percent,
+        antenna_diameter_m,
+        include_gas=include_gas,
     )
     return np.asarray(att.value, dtype=np.float64).reshape(el.shape)
 

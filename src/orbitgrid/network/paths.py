@@ -8,6 +8,9 @@ from pathlib import Path
 
 from orbitgrid.errors import OrbitgridError
 
+# Between node names in the ``path`` column of ``paths.csv``.
+PATH_SEPARATOR = " > "
+
 
 def read_paths(run_dir: str | Path, src: str, dst: str) -> list[dict[str, str]]:
     """Rows of ``paths.csv`` for the pair, in time order, oriented from ``src`` to ``dst``.

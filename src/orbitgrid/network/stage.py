@@ -3,30 +3,39 @@
 ``NetworkStage`` turns each chunk's inertial satellite positions into Earth-fixed ones (GMST
 rotation, as the sub-points) and routes every endpoint pair at every step with
 ``routing.route_chunk``; it stores ``path_length_km``, ``latency_ms``, ``rtt_ms``,
-``hop_count``, ``route_status`` and ``path_changed`` with dims ``[time, src, dst]``, labelled by
-endpoint name. Its state carries the last step's paths, so path changes are counted across
-chunk boundaries.
+``hop_count``, ``route_status``, ``path_changed`` and ``path_rate_mbps`` with dims
+``[time, src, dst]``, labelled by endpoint name. Its state carries the last step's paths
+(``routing.PathState``), so path changes are counted across chunk boundaries.
 
-``NetworkSummary`` keeps each step's RTTs (4 bytes per pair and step) and at the end gives
-per-pair p50/p95/p99, reachability, path changes and the great-circle fibre reference
-(``summary.routing_summary``), plus constellation-wide medians. It also logs each pair's path
-whenever it changes into ``paths.csv`` in the run folder (``orbitgrid paths`` reads it).
+``NetworkSummary`` folds every step (not only stored ones) into per-pair RTT p50/p95/p99,
+reachability, path changes, path rates and the great-circle fibre reference
+(``summary.PairStatistics``), plus constellation-wide figures, and logs each pair's path
+whenever it changes into ``paths.csv`` in the run folder (``orbitgrid paths`` reads it), and
+every link's contact windows into ``contacts.csv`` (``orbitgrid export ion`` reads it).
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from orbitgrid.constants import WGS72
 from orbitgrid.engine import Arrays, Chunk, Variable
 from orbitgrid.errors import ScenarioError
 from orbitgrid.network.build import build_topology, failure_masks
+from orbitgrid.network.contact_log import ContactLog
 from orbitgrid.network.endpoints import EndpointTable, resolve_endpoints
+from orbitgrid.network.paths import PATH_SEPARATOR
 from orbitgrid.network.routing import STATUS_MESSAGES, NetworkTopology, route_chunk
-from orbitgrid.network.summary import routing_summary
+from orbitgrid.network.summary import PairStatistics
 from orbitgrid.network.topology import ConstellationIndex
 from orbitgrid.orbits.frames import inertial_to_ecef_km
 from orbitgrid.orbits.timescale import gmst_rad
@@ -83,6 +92,13 @@ class NetworkStage:
             flag_meanings=STATUS_MESSAGES,
         ),
         Variable("path_changed", _PAIR, "1", "path differs from the previous step", dtype="int8"),
+        Variable(
+            "path_rate_mbps",
+            _PAIR,
+            "Mbit/s",
+            "rate of the path's slowest link (NaN: no path)",
+            dtype="float32",
+        ),
     )
 
     def __init__(self, plan: Plan):
@@ -132,7 +148,7 @@ class NetworkStage:
             self.endpoint_ecef_km,
             self.topology,
             failures=masks,
-            previous_path_nodes=state,
+            previous=state,
             backend=plan.scenario.network.routing.backend,
         )
         outputs = {
@@ -142,96 +158,153 @@ class NetworkStage:
             "hop_count": result.hop_count,
             "route_status": result.status,
             "path_changed": result.path_changed.astype(np.int8),
+            "path_rate_mbps": (result.path_rate_bps / 1e6).astype(np.float32),
+            "routing": result,  # transient: the summary's statistics and path log
         }
-        outputs["path_nodes"] = result.path_nodes  # transient: logged by NetworkSummary
-        return outputs, result.path_nodes[-1]
+        return outputs, result.state
 
 
 class NetworkSummary:
-    """Per-pair RTT statistics over the run, and the log of path changes (``paths.csv``)."""
+    """Per-pair RTT statistics over the run, and the log of path changes (``paths.csv``).
+
+    Both stream: the statistics fold each chunk (``summary.PairStatistics``), and the path
+    log is appended chunk by chunk to a temporary CSV that ``write`` moves into the run folder,
+    so memory does not grow with the run's length.
+    """
 
     def __init__(self, stage: NetworkStage, plan: Plan):
         self.stage = stage
-        self._rtt: list[np.ndarray] = []
-        self._changes: np.ndarray | None = None
-        self._path_rows: list[dict[str, Any]] = []
+        self.statistics = PairStatistics(stage.endpoints)
         self._pair_rows: list[dict[str, Any]] = []
         endpoint_names = [str(n) for n in stage.endpoints.name]
-        self._labels = np.array([*plan.satellite_names.astype(str), *endpoint_names], dtype=object)
-        self._endpoint_names = endpoint_names
+        labels = [*plan.satellite_names.astype(str), *endpoint_names]
+        self._labels = pa.array(labels, pa.string())
+        self._endpoint_names = pa.array(endpoint_names, pa.string())
+        self._path_log = PathLogWriter()
+        topology = stage.topology
+        # Formation ISLs change from step to step: their windows are not logged (GSLs are).
+        self._isl_logged = topology.isl_pattern != "formation"
+        self.contacts = ContactLog(
+            topology.n_satellites,
+            topology.n_endpoints,
+            topology.isl_pairs if self._isl_logged else np.zeros((0, 2), np.int64),
+            plan.scenario.time.step_s,
+        )
+        self._start_utc = plan.times_utc[0]
+        self._satellite_names = [str(n) for n in plan.satellite_names]
 
     def update(self, plan: Plan, chunk: Chunk, arrays: Arrays) -> None:
-        self._rtt.append(np.asarray(arrays["rtt_ms"], dtype=np.float32))
-        changed = arrays["path_changed"].astype(bool)
-        changes = changed.sum(axis=0, dtype=np.int64)
-        self._changes = changes if self._changes is None else self._changes + changes
-        self._log_paths(chunk, arrays, changed)
-
-    def _log_paths(self, chunk: Chunk, arrays: Arrays, changed: np.ndarray) -> None:
-        # One row per unordered pair each time its path changes (and at the first step), so
-        # that `orbitgrid paths` can tell which path was in use at any time.
-        if chunk.start_step == 0:
-            changed = changed.copy()
-            changed[0] = True
-        n = changed.shape[1]
-        upper = np.triu(np.ones((n, n), dtype=bool), k=1)
-        steps, src, dst = np.nonzero(changed & upper[None])
-        nodes = arrays["path_nodes"]
-        times = np.datetime_as_string(chunk.times_utc, unit="s")
-        for k, i, j in zip(steps, src, dst, strict=True):
-            row = nodes[k, i, j]
-            path = " > ".join(self._labels[row[row >= 0]])
-            self._path_rows.append(
-                {
-                    "time_utc": str(times[k]),
-                    "src": self._endpoint_names[i],
-                    "dst": self._endpoint_names[j],
-                    "rtt_ms": float(arrays["rtt_ms"][k, i, j]),
-                    "hops": int(arrays["hop_count"][k, i, j]),
-                    "path": path,
-                }
-            )
+        result = arrays["routing"]
+        self.statistics.update(result.rtt_ms, result.path_changed, result.path_rate_bps)
+        self._path_log.append(chunk, result, self._labels, self._endpoint_names)
+        gsl = result.gsl
+        isl_range_km = (
+            result.isl_length_km
+            if self._isl_logged
+            else np.zeros((chunk.step_count, 0), dtype=np.float64)
+        )
+        self.contacts.update(
+            chunk.t_s,
+            gsl.step_index(),
+            gsl.endpoint,
+            gsl.satellite,
+            gsl.range_km,
+            gsl.rate_bps,
+            isl_range_km,
+            self.stage.topology.isl_rate_bps,
+        )
 
     def write(self, folder: Path) -> None:
-        """Write ``network_pairs.csv`` (the per-pair figures of the summary) and ``paths.csv``
-        (time_utc, src, dst, rtt_ms, hops, path as node names) into the run folder."""
+        """Write ``network_pairs.csv`` (the per-pair figures of the summary), ``paths.csv``
+        (time_utc, src, dst, rtt_ms, hops, path as node names) and ``contacts.csv`` (every
+        GSL and ISL window, ``contact_log``; ``orbitgrid export ion`` reads it) into the run
+        folder."""
         from orbitgrid.runs import write_csv
 
         if self._pair_rows:
             write_csv(folder / "network_pairs.csv", self._pair_rows, list(self._pair_rows[0]))
-        fields = ["time_utc", "src", "dst", "rtt_ms", "hops", "path"]
-        write_csv(folder / "paths.csv", self._path_rows, fields)
+        self._path_log.move_to(folder / "paths.csv")
+        self.contacts.write(
+            folder,
+            [str(n) for n in self.stage.endpoints.name],
+            self._satellite_names,
+            self._start_utc,
+        )
 
     def finalize(self, plan: Plan) -> dict[str, Any]:
-        rtt = np.concatenate(self._rtt, axis=0)
-        table = routing_summary(rtt, self._changes[None], self.stage.endpoints)
+        table = self.statistics.dataset()
         names = [str(n) for n in self.stage.endpoints.name]
         columns = {key: table[key].values for key in table.data_vars}
+        self._pair_rows = []
         pairs = {}
-        for i, src in enumerate(names):
-            for j, dst in enumerate(names):
-                if j <= i:
-                    continue  # paths are symmetric: report each unordered pair once
-                pairs[f"{src} -> {dst}"] = {
-                    key: _number(values[i, j]) for key, values in columns.items()
-                }
-        self._pair_rows = [
-            {"src": pair.split(" -> ")[0], "dst": pair.split(" -> ")[1], **figures}
-            for pair, figures in pairs.items()
-        ]
-        upper = np.triu_indices(len(names), k=1)
-        finite = np.isfinite(rtt[:, upper[0], upper[1]])
+        for i, j in zip(*np.triu_indices(len(names), k=1), strict=True):
+            figures = {key: _number(values[i, j]) for key, values in columns.items()}
+            pairs[f"{names[i]} -> {names[j]}"] = figures
+            self._pair_rows.append({"src": names[i], "dst": names[j], **figures})
+        stats = self.statistics
+        reached = int(stats.reached.sum())
+        total = stats.steps * len(stats.reached)
+        median = stats.histogram.overall_percentiles((50.0,))[0]
         return {
             "network": {
                 "endpoints": len(names),
                 "pairs": len(pairs),
-                "reachability": float(finite.mean()) if finite.size else float("nan"),
-                "rtt_median_ms": _number(np.nanmedian(rtt[:, upper[0], upper[1]]))
-                if finite.any()
-                else None,
+                "reachability": reached / total if total else float("nan"),
+                "rtt_median_ms": _number(median) if reached else None,
+                "rtt_percentile_relative_error": table.attrs["rtt_percentile_relative_error"],
                 "per_pair": pairs,
             }
         }
+
+
+class PathLogWriter:
+    """Appends each chunk's path changes to a CSV in a private temporary folder.
+
+    One row per unordered pair each time its path changes (and at the run's first step), so
+    that ``orbitgrid paths`` can tell which path was in use at any time. Rows are built with
+    pyarrow from the router's change log (no Python loop over rows); the folder is removed
+    when the writer is collected, so a run kept in memory leaves nothing behind.
+    """
+
+    FIELDS = ("time_utc", "src", "dst", "rtt_ms", "hops", "path")
+
+    def __init__(self) -> None:
+        self._folder = Path(tempfile.mkdtemp(prefix="orbitgrid-paths-"))
+        self._file = self._folder / "paths.csv"
+        self._writer: pacsv.CSVWriter | None = None
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self._folder, True)
+
+    def append(self, chunk: Chunk, result: Any, labels: pa.Array, endpoints: pa.Array) -> None:
+        ch = result.changes
+        step = ch.step
+        times = pa.array(np.datetime_as_string(chunk.times_utc, unit="s"), pa.string())
+        nodes = pa.ListArray.from_arrays(
+            pa.array(ch.offsets.astype(np.int64)), labels.take(pa.array(ch.nodes))
+        )
+        table = pa.table(
+            {
+                "time_utc": times.take(pa.array(step)),
+                "src": endpoints.take(pa.array(ch.src)),
+                "dst": endpoints.take(pa.array(ch.dst)),
+                "rtt_ms": pa.array(result.rtt_ms[step, ch.src, ch.dst], pa.float64()),
+                "hops": pa.array(result.hop_count[step, ch.src, ch.dst], pa.int16()),
+                "path": pc.binary_join(nodes, PATH_SEPARATOR),
+            }
+        )
+        if self._writer is None:
+            options = pacsv.WriteOptions(quoting_style="needed")
+            self._writer = pacsv.CSVWriter(self._file, table.schema, write_options=options)
+        self._writer.write_table(table)
+
+    def move_to(self, target: Path) -> None:
+        """Close the log and move it to ``target`` (a header-only file when nothing was
+        logged)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if not self._file.exists():
+            self._file.write_text(",".join(self.FIELDS) + "\n")
+        shutil.move(self._file, target)
 
 
 def _number(value: Any) -> float | None:

@@ -39,6 +39,7 @@ from czml3.properties import Polyline, PolylineMaterial, PositionList, SolidColo
 from czml3.types import TimeInterval, TimeIntervalCollection
 
 from orbitgrid.errors import OrbitgridError
+from orbitgrid.network.paths import PATH_SEPARATOR
 from orbitgrid.report.decimate import shell_labels
 from orbitgrid.report.figures import COLORS
 from orbitgrid.report.runfolder import RunFolder, load_run, write_atomic
@@ -51,7 +52,6 @@ DEFAULT_MAX_LINK_PACKETS = 10_000
 """Link packets at most (about 6 MB of CZML). When the routed paths use more distinct links,
 links are shown up to the time the cap is reached and not after (see ``link_packets``)."""
 
-PATH_SEPARATOR = " > "
 
 DEFAULT_MAX_SAMPLES_PER_SATELLITE = 360
 """Position samples per satellite: one per 4 min over a day, ~24 per LEO orbit."""
