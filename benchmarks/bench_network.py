@@ -61,7 +61,10 @@ class Shell1Routing:
     """orbitgrid's SGP4 (TEME) → GMST rotation → routing on satgenpy's shell-1 TLEs."""
 
     def __init__(self, tle: Path, cities: list[dict], min_elevation_deg: float):
-        self.elements = load_elements(tle)
+        # satgenpy's file starts with an "n_orbits n_sats_per_orbit" line: drop it.
+        plain = tle.with_name("shell1_orbitgrid.tle")
+        plain.write_text("\n".join(tle.read_text().splitlines()[1:]) + "\n")
+        self.elements = load_elements(plain)
         epoch = self.elements.epoch_utc[0]
         self.epoch = np.datetime64(epoch, "ns") if not isinstance(epoch, np.datetime64) else epoch
         lat = np.array([float(c["latitude_deg"]) for c in cities])

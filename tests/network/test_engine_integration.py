@@ -239,3 +239,25 @@ def test_search_order_does_not_change_lengths():
         assert path[0] == len(sats[1]) + src and path[-1] == len(sats[1]) + dst
         total = np.linalg.norm(np.diff(nodes[path], axis=0), axis=1).sum()
         assert abs(total - chosen.path_length_km[1, src, dst]) < 1e-6
+
+
+@pytest.mark.parametrize("log_format", ["csv.gz", "none"])
+def test_path_log_formats(tmp_path, log_format):
+    """network.path_log: csv.gz writes the same rows compressed (read back by `orbitgrid
+    paths`); none writes no log, and `orbitgrid paths` says why there is nothing to read."""
+    from orbitgrid.errors import OrbitgridError
+    from orbitgrid.network.paths import read_paths
+
+    plain, other = tmp_path / "plain", tmp_path / "other"
+    orbitgrid.run(orbitgrid.scenario_from_dict(_network_dict()), out_dir=plain)
+    orbitgrid.run(orbitgrid.scenario_from_dict(_network_dict(path_log=log_format)), out_dir=other)
+    if log_format == "none":
+        assert not list(other.glob("paths.csv*"))
+        with pytest.raises(OrbitgridError, match=r"network\.path_log: none"):
+            read_paths(other, "Paris", "Berlin")
+        return
+    assert (other / "paths.csv.gz").is_file() and not (other / "paths.csv").exists()
+    assert read_paths(other, "Paris", "Berlin") == read_paths(plain, "Paris", "Berlin")
+    pd.testing.assert_frame_equal(
+        pd.read_csv(other / "paths.csv.gz"), pd.read_csv(plain / "paths.csv")
+    )

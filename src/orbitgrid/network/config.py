@@ -54,6 +54,7 @@ RoutingMode = Literal["isls-only", "ground-relays"]
 GslSelection = Literal["any-in-view", "nearest"]
 RoutingBackend = Literal["numba", "scipy"]
 FailureElement = Literal["satellite", "isl", "endpoint"]
+PathLogFormat = Literal["csv", "csv.gz", "none"]
 
 # Data rates: bits per second inside; decimal SI prefixes as used for link rates.
 _RATE_FACTORS = {"bps": 1.0, "kbps": 1e3, "Mbps": 1e6, "Gbps": 1e9, "Tbps": 1e12}
@@ -385,6 +386,10 @@ class NetworkConfig(_NetModel):
     gsl: GslConfig = Field(default_factory=GslConfig)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     failures: FailureConfig = Field(default_factory=FailureConfig)
+    path_log: PathLogFormat = Field(
+        default="csv",
+        description="paths.csv in the run folder (csv), gzip-compressed (csv.gz), or none",
+    )
 
     @field_validator("endpoint_files")
     @classmethod

@@ -34,7 +34,7 @@ from orbitgrid.network.build import build_topology, failure_masks
 from orbitgrid.network.contact_log import ContactLog
 from orbitgrid.network.endpoints import EndpointTable, resolve_endpoints
 from orbitgrid.network.paths import PATH_SEPARATOR
-from orbitgrid.network.routing import STATUS_MESSAGES, NetworkTopology, route_chunk
+from orbitgrid.network.routing import STATUS_MESSAGES, NetworkTopology, PathState, route_chunk
 from orbitgrid.network.summary import PairStatistics
 from orbitgrid.network.topology import ConstellationIndex
 from orbitgrid.orbits.frames import inertial_to_ecef_km
@@ -42,6 +42,8 @@ from orbitgrid.orbits.timescale import gmst_rad
 from orbitgrid.plan import Plan
 
 _PAIR = ("time", "src", "dst")
+# Bound on steps × endpoint pairs per chunk: 1 M pair-steps is 8 MB per float64 array.
+PAIR_STEPS_PER_CHUNK = 1_000_000
 
 
 def constellation_index(plan: Plan) -> ConstellationIndex:
@@ -131,8 +133,14 @@ class NetworkStage:
             "dst_kind": ("dst", kinds),
         }
 
-    def initial_state(self, plan: Plan) -> np.ndarray | None:
+    def initial_state(self, plan: Plan) -> PathState | None:
         return None  # no previous paths before the first step
+
+    def max_chunk_steps(self, plan: Plan) -> int:
+        """Steps per chunk so that a chunk's ``[time, src, dst]`` arrays stay near
+        ``PAIR_STEPS_PER_CHUNK`` values each (about 10 float64 arrays of that size live at
+        once while a chunk is routed and summarised)."""
+        return max(1, PAIR_STEPS_PER_CHUNK // max(1, self.topology.n_endpoints**2))
 
     def reducer(self, plan: Plan) -> NetworkSummary:
         """The summary reducer that goes with this stage."""
@@ -180,7 +188,7 @@ class NetworkSummary:
         labels = [*plan.satellite_names.astype(str), *endpoint_names]
         self._labels = pa.array(labels, pa.string())
         self._endpoint_names = pa.array(endpoint_names, pa.string())
-        self._path_log = PathLogWriter()
+        self._path_log = PathLogWriter(plan.scenario.network.path_log)
         topology = stage.topology
         # Formation ISLs change from step to step: their windows are not logged (GSLs are).
         self._isl_logged = topology.isl_pattern != "formation"
@@ -223,7 +231,7 @@ class NetworkSummary:
 
         if self._pair_rows:
             write_csv(folder / "network_pairs.csv", self._pair_rows, list(self._pair_rows[0]))
-        self._path_log.move_to(folder / "paths.csv")
+        self._path_log.move_to(folder)
         self.contacts.write(
             folder,
             [str(n) for n in self.stage.endpoints.name],
@@ -262,19 +270,25 @@ class PathLogWriter:
 
     One row per unordered pair each time its path changes (and at the run's first step), so
     that ``orbitgrid paths`` can tell which path was in use at any time. Rows are built with
-    pyarrow from the router's change log (no Python loop over rows); the folder is removed
-    when the writer is collected, so a run kept in memory leaves nothing behind.
+    pyarrow from the router's change log (no Python loop over rows); ``csv.gz`` compresses
+    the stream (a day at 1 s for 100 endpoints logs millions of rows), ``none`` keeps no log.
+    The folder is removed when the writer is collected, so a run kept in memory leaves
+    nothing behind.
     """
 
     FIELDS = ("time_utc", "src", "dst", "rtt_ms", "hops", "path")
 
-    def __init__(self) -> None:
+    def __init__(self, log_format: str = "csv") -> None:
+        self.log_format = log_format
         self._folder = Path(tempfile.mkdtemp(prefix="orbitgrid-paths-"))
-        self._file = self._folder / "paths.csv"
+        self._file = self._folder / f"paths.{log_format}"
+        self._stream: pa.NativeFile | None = None
         self._writer: pacsv.CSVWriter | None = None
         self._finalizer = weakref.finalize(self, shutil.rmtree, self._folder, True)
 
     def append(self, chunk: Chunk, result: Any, labels: pa.Array, endpoints: pa.Array) -> None:
+        if self.log_format == "none":
+            return
         ch = result.changes
         step = ch.step
         times = pa.array(np.datetime_as_string(chunk.times_utc, unit="s"), pa.string())
@@ -292,19 +306,29 @@ class PathLogWriter:
             }
         )
         if self._writer is None:
+            self._stream = self._open()
             options = pacsv.WriteOptions(quoting_style="needed")
-            self._writer = pacsv.CSVWriter(self._file, table.schema, write_options=options)
+            self._writer = pacsv.CSVWriter(self._stream, table.schema, write_options=options)
         self._writer.write_table(table)
 
-    def move_to(self, target: Path) -> None:
-        """Close the log and move it to ``target`` (a header-only file when nothing was
-        logged)."""
+    def _open(self) -> pa.NativeFile:
+        if self.log_format == "csv.gz":
+            return pa.CompressedOutputStream(str(self._file), "gzip")
+        return pa.OSFile(str(self._file), "wb")
+
+    def move_to(self, folder: Path) -> None:
+        """Close the log and move it into ``folder`` as ``paths.csv`` or ``paths.csv.gz`` (a
+        header-only file when nothing was logged; nothing with ``none``)."""
+        if self.log_format == "none":
+            return
         if self._writer is not None:
             self._writer.close()
-            self._writer = None
+            self._stream.close()
+            self._writer = self._stream = None
         if not self._file.exists():
-            self._file.write_text(",".join(self.FIELDS) + "\n")
-        shutil.move(self._file, target)
+            with self._open() as out:
+                out.write((",".join(self.FIELDS) + "\n").encode())
+        shutil.move(self._file, folder / self._file.name)
 
 
 def _number(value: Any) -> float | None:

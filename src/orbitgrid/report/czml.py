@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import itertools
 import math
 import os
@@ -39,14 +40,13 @@ from czml3.properties import Polyline, PolylineMaterial, PositionList, SolidColo
 from czml3.types import TimeInterval, TimeIntervalCollection
 
 from orbitgrid.errors import OrbitgridError
-from orbitgrid.network.paths import PATH_SEPARATOR
+from orbitgrid.network.paths import PATH_SEPARATOR, path_log_file
 from orbitgrid.report.decimate import shell_labels
 from orbitgrid.report.figures import COLORS
 from orbitgrid.report.runfolder import RunFolder, load_run, write_atomic
 
 CZML_NAME = "scene.czml"
 
-PATHS_CSV = "paths.csv"
 
 DEFAULT_MAX_LINK_PACKETS = 10_000
 """Link packets at most (about 6 MB of CZML). When the routed paths use more distinct links,
@@ -236,8 +236,8 @@ def link_intervals(
     ``max_links``, the pairs that do not fit (in file order) are left out for the whole run
     and the others cut as above. Empty when the run has no ``paths.csv``.
     """
-    path = run.path / PATHS_CSV
-    if not path.is_file() or len(time) == 0:
+    path = path_log_file(run.path)
+    if path is None or len(time) == 0:
         return {}
     end_s = float((time[-1] - time[0]) / np.timedelta64(1, "s"))
     seconds: dict[str, float] = {}
@@ -248,7 +248,8 @@ def link_intervals(
     first_s: float | None = None
     cut_s = end_s
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             missing = {"time_utc", "src", "dst", "path"} - set(reader.fieldnames or [])
             if missing:
