@@ -4,6 +4,7 @@ dataset follows the conventions other stages build on, and the run folder is wri
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -74,6 +75,7 @@ def test_run_folder(tmp_path):
     assert result.run_dir == target
     assert sorted(p.name for p in target.iterdir()) == [
         "dataset.zarr",
+        "scenario.input.yaml",
         "scenario.yaml",
         "shells.csv",
         "summary.json",
@@ -138,3 +140,29 @@ def test_economics_override_typo_is_a_clear_error():
     data = small_scenario_dict(economics={"overrides": {"launch_cost_per_kg": 500}})
     with pytest.raises(ScenarioError, match=r"economics\.overrides.*launch_cost_usd_per_kg"):
         scenario_from_dict(data)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["dawn-dusk-cluster", "starlink-shell1-edge", "starlink-shell1-tle", "starlink-shell1-network"],
+)
+def test_scenario_input_yaml_reruns_the_same_scenario(tmp_path, name):
+    """The run folder's scenario.input.yaml, read back from another folder, validates to the
+    same scenario as the shipped file (every field, element files found)."""
+    import yaml
+
+    from orbitgrid.runs import scenario_input_yaml
+    from orbitgrid.scenario import load_scenario
+
+    original = load_scenario(name)
+    copy = tmp_path / "elsewhere" / "scenario.input.yaml"
+    copy.parent.mkdir()
+    copy.write_text(scenario_input_yaml(original))
+    again = load_scenario(copy)
+    as_run = json.loads(original.model_dump_json())
+    reread = json.loads(again.model_dump_json())
+    for shell in as_run["constellation"] + reread["constellation"]:
+        if "file" in shell:
+            shell["file"] = Path(shell["file"]).name
+    assert reread == as_run
+    assert yaml.safe_load(copy.read_text())["name"] == name

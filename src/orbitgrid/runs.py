@@ -8,11 +8,14 @@ output folder. A run folder holds:
   format 2, which every Zarr reader (Python, R, Julia, netCDF-C) opens;
 - ``summary.json``: the headline figures, per shell and in total;
 - ``shells.csv``: the same per-shell table, for pandas, DuckDB or a spreadsheet;
-- tables of the capabilities in the run, written by their reducers: ``network_pairs.csv``
-  and ``paths.csv`` (runs with a ``network:`` section): RTT percentiles, reachability, path
-  changes and the fibre reference per endpoint pair; and each pair's path (node names) every
-  time it changes;
-- ``scenario.yaml``: the validated scenario as run, units in SI (provenance).
+- tables of the capabilities in the run, written by their reducers: ``network_pairs.csv``,
+  ``paths.csv`` and ``contacts.csv`` (runs with a ``network:`` section): RTT percentiles,
+  reachability, path changes, path rates and the fibre reference per endpoint pair; each
+  pair's path (node names) every time it changes; every link's contact windows;
+- ``scenario.yaml``: the validated scenario as run, attribute names and SI units
+  (provenance, read by the report);
+- ``scenario.input.yaml``: the same scenario with YAML keys, which ``orbitgrid run`` accepts
+  again to repeat the run.
 
 The folder is built under a temporary name beside the target and renamed at the end, so a
 killed run never leaves a folder that looks complete, and an existing folder is never
@@ -154,6 +157,33 @@ def _scenario_record(scenario: Scenario) -> dict[str, Any]:
     return json.loads(scenario.model_dump_json(by_alias=False))
 
 
+SCENARIO_INPUT = "scenario.input.yaml"
+
+
+def scenario_input_yaml(scenario: Scenario) -> str:
+    """The scenario as YAML that ``orbitgrid run`` accepts again (``scenario.input.yaml``).
+
+    Keys are the YAML keys and values bare numbers in each key's own unit (km, s, K, …: the
+    unit in the Python attribute's name), which the scenario reader takes as written, so the
+    reloaded scenario equals this one (tested on the shipped scenarios). Element and endpoint
+    files become absolute paths, as the copy no longer sits beside them.
+    """
+    data = json.loads(scenario.model_dump_json(by_alias=True, exclude_none=True))
+    for shell in data.get("constellation", []):
+        if "file" in shell:
+            shell["file"] = str(scenario.resolve(Path(shell["file"])).resolve())
+    network = data.get("network") or {}
+    network["endpoint_files"] = [
+        name if name.startswith("builtin:") else str(scenario.resolve(Path(name)).resolve())
+        for name in network.get("endpoint_files", [])
+    ]
+    header = (
+        f"# The scenario of this run, re-runnable: orbitgrid run {SCENARIO_INPUT}\n"
+        "# Bare numbers are in each key's own unit (km, s, deg, K, W, ...; docs/scenario.md).\n"
+    )
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
 def _summary(plan: Plan, figures: dict[str, Any], runtime_s: float) -> dict[str, Any]:
     scenario = plan.scenario
     satellite_steps = plan.satellite_count * plan.step_count
@@ -254,6 +284,7 @@ def run(
                 reducer.write(staging)
         scenario_yaml = yaml.safe_dump(_scenario_record(scenario), sort_keys=False)
         _write_atomic(staging / "scenario.yaml", scenario_yaml)
+        _write_atomic(staging / SCENARIO_INPUT, scenario_input_yaml(scenario))
         if target.exists():
             target.rmdir()  # empty, checked above
         os.replace(staging, target)

@@ -21,7 +21,6 @@ Node ids are those of the routing dataset's ``path_node``: satellite ``i`` is ``
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import os
 from collections.abc import Sequence
@@ -30,6 +29,8 @@ from pathlib import Path
 
 import numba as nb
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 # contacts.csv columns, in order. a_node/b_node are path_node ids (satellite i → i, endpoint
 # e → n_satellites + e); `orbitgrid export ion` numbers CBHE nodes from them.
@@ -209,20 +210,6 @@ class ContactTable:
     @property
     def duration_s(self) -> np.ndarray:
         return self.end_s - self.start_s
-
-    def node_names(
-        self, endpoint_names: Sequence[str], satellite_names: Sequence[str] | None = None
-    ) -> tuple[list[str], list[str]]:
-        """Names of ``a`` and ``b`` of every window: endpoint names, satellite names (default
-        ``sat<i>``, as ``path_history``)."""
-        s = self.n_satellites
-
-        def name(node: int) -> str:
-            if node >= s:
-                return str(endpoint_names[node - s])
-            return str(satellite_names[node]) if satellite_names is not None else f"sat{node}"
-
-        return [name(n) for n in self.a_node.tolist()], [name(n) for n in self.b_node.tolist()]
 
     def __repr__(self) -> str:
         n_gsl = int(np.count_nonzero(self.kind == "gsl"))
@@ -454,12 +441,12 @@ class ContactLog:
         )
 
 
-def _utc_strings(start_utc: np.datetime64 | dt.datetime, seconds: np.ndarray) -> list[str]:
+def _utc_strings(start_utc: np.datetime64 | dt.datetime, seconds: np.ndarray) -> np.ndarray:
     if isinstance(start_utc, dt.datetime) and start_utc.tzinfo is not None:
         start_utc = start_utc.astimezone(dt.UTC).replace(tzinfo=None)
     instants = np.datetime64(start_utc, "ns") + np.round(seconds * 1e9).astype("timedelta64[ns]")
     unit = "s" if np.all(np.mod(seconds, 1.0) == 0) else "ms"
-    return np.datetime_as_string(instants, unit=unit, timezone="UTC").tolist()
+    return np.datetime_as_string(instants, unit=unit, timezone="UTC")
 
 
 def write_contacts_csv(
@@ -469,37 +456,45 @@ def write_contacts_csv(
     satellite_names: Sequence[str] | None = None,
     start_utc: np.datetime64 | dt.datetime | None = None,
 ) -> Path:
-    """Write ``table`` as CSV with ``CONTACT_COLUMNS`` (through a ``.partial`` file)."""
-    a_names, b_names = table.node_names(endpoint_names, satellite_names)
-    if start_utc is None:
-        start_text = end_text = [""] * len(table)
-    else:
-        start_text = _utc_strings(start_utc, table.start_s)
-        end_text = _utc_strings(start_utc, table.end_s)
+    """Write ``table`` as CSV with ``CONTACT_COLUMNS`` (through a ``.partial`` file).
 
-    def fixed(values: np.ndarray, digits: int) -> list[str]:
-        return [f"{v:.{digits}f}" for v in values.tolist()]
-
-    columns = (
-        table.kind.tolist(),
-        a_names,
-        b_names,
-        table.a_node.tolist(),
-        table.b_node.tolist(),
-        start_text,
-        end_text,
-        fixed(table.start_s, 6),
-        fixed(table.end_s, 6),
-        fixed(table.duration_s, 6),
-        fixed(table.min_range_km, 6),
-        fixed(table.mean_range_km, 6),
-        fixed(table.max_range_km, 6),
-        fixed(table.mean_rate_bps, 0),
+    Columns are built and written with pyarrow (a day of windows is ~10⁵–10⁶ rows; Python
+    strings per cell would cost hundreds of MB). Times and ranges are rounded to 1 µs and
+    1 mm, rates to 1 bit/s.
+    """
+    s = table.n_satellites
+    sats = (
+        [str(n) for n in satellite_names]
+        if satellite_names is not None
+        else [f"sat{i}" for i in range(s)]
     )
+    labels = pa.array([*sats, *(str(n) for n in endpoint_names)], pa.string())
+    if start_utc is None:
+        start_text = end_text = pa.nulls(len(table), pa.string())
+    else:
+        start_text = pa.array(_utc_strings(start_utc, table.start_s), pa.string())
+        end_text = pa.array(_utc_strings(start_utc, table.end_s), pa.string())
+    columns = {
+        "kind": pa.array(table.kind, pa.string()),
+        "a": labels.take(pa.array(table.a_node)),
+        "b": labels.take(pa.array(table.b_node)),
+        "a_node": pa.array(table.a_node),
+        "b_node": pa.array(table.b_node),
+        "start_utc": start_text,
+        "end_utc": end_text,
+        "start_s": pa.array(np.round(table.start_s, 6)),
+        "end_s": pa.array(np.round(table.end_s, 6)),
+        "duration_s": pa.array(np.round(table.duration_s, 6)),
+        "min_range_km": pa.array(np.round(table.min_range_km, 6)),
+        "mean_range_km": pa.array(np.round(table.mean_range_km, 6)),
+        "max_range_km": pa.array(np.round(table.max_range_km, 6)),
+        "mean_rate_bps": pa.array(np.round(table.mean_rate_bps, 0)),
+    }
     partial = path.with_name(path.name + ".partial")
-    with partial.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CONTACT_COLUMNS)
-        writer.writerows(zip(*columns, strict=True))
+    pacsv.write_csv(
+        pa.table({name: columns[name] for name in CONTACT_COLUMNS}),
+        partial,
+        write_options=pacsv.WriteOptions(quoting_style="needed"),
+    )
     os.replace(partial, path)
     return path

@@ -21,12 +21,13 @@ culled by z bins (``gsl.py``); then one compiled call walks the steps in order a
 builds the CSR of that step's links and runs one single-source search per source endpoint,
 sources in parallel (``search.py``: Dial's bucketed Dijkstra, or a binary heap when edge
 weights span more than 4096×). Only the E endpoints are sources, never all satellites
-(satgenpy runs Floyd–Warshall over all satellites at every step), and as the graph is
-undirected the search from ``s`` stops once every linked endpoint ``t ≥ s`` is settled; the
-other triangle is mirrored. Each pair's path is then walked back once for its hop count,
-length, slowest link (the path's rate) and a 64-bit hash of its nodes; a pair whose hash
-differs from the previous step's has changed path, and only then is its node list stored
-(``PathChanges``), so memory does not grow with the number of pairs × steps × hops.
+(satgenpy runs Floyd–Warshall over all satellites at every step). As the graph is undirected
+each pair needs one search, from whichever end comes first in a processing order chosen once
+per run (``search_order``), and a search stops once the linked endpoints later in that order
+are settled; the other triangle is mirrored. Each pair's path is then walked back once for
+its hop count, length, slowest link (the path's rate) and a 64-bit hash of its nodes; a pair
+whose hash differs from the previous step's has changed path, and only then is its node list
+stored (``PathChanges``), so memory does not grow with pairs × steps × hops.
 ``backend="scipy"`` uses ``scipy.sparse.csgraph.dijkstra(indices=...)`` on a graph where each
 endpoint is split into a source copy and a sink copy so that it cannot relay; both backends
 give the same lengths (tests) and ``benchmarks/bench_network.py`` measures both.
