@@ -176,50 +176,32 @@ def gsl_links(sat_pos, sat_down, ep_pos, ep_up, ep_min_sin, ep_max_range, ep_dow
     counts = np.zeros(n_t, np.int64)
     empty_i = np.empty(0, np.int64)
     empty_f = np.empty(0)
+    nothing = (empty_i, empty_i, empty_f, empty_f)
+    args = (sat_pos, sat_down, ep_pos, ep_up, ep_min_sin, ep_max_range, ep_down, nearest, n_bins)
     for t in nb.prange(n_t):
-        order = np.empty(n_sat, np.int64)
-        bin_start = np.empty(n_bins + 1, np.int64)
-        sat_ok = ~sat_down[t]
-        _, r_max = _bin_by_z(sat_pos[t], sat_ok, order, bin_start)
-        reach = _effective_range_km(ep_pos, ep_min_sin, ep_max_range, r_max)
-        counts[t] = _scan_step(
-            sat_pos[t],
-            ep_pos,
-            ep_up,
-            ep_min_sin,
-            ~ep_down[t],
-            nearest,
-            order,
-            bin_start,
-            reach,
-            (empty_i, empty_i, empty_f, empty_f),
-            0,
-        )
+        counts[t] = _links_at(t, *args, nothing, 0)
     offsets = np.zeros(n_t + 1, np.int64)
     for t in range(n_t):
         offsets[t + 1] = offsets[t] + counts[t]
     total = offsets[n_t]
-    out_e = np.empty(total, np.int64)
-    out_s = np.empty(total, np.int64)
-    out_d = np.empty(total)
-    out_sin = np.empty(total)
+    out = (np.empty(total, np.int64), np.empty(total, np.int64), np.empty(total), np.empty(total))
     for t in nb.prange(n_t):
-        order = np.empty(n_sat, np.int64)
-        bin_start = np.empty(n_bins + 1, np.int64)
-        sat_ok = ~sat_down[t]
-        _, r_max = _bin_by_z(sat_pos[t], sat_ok, order, bin_start)
-        reach = _effective_range_km(ep_pos, ep_min_sin, ep_max_range, r_max)
-        _scan_step(
-            sat_pos[t],
-            ep_pos,
-            ep_up,
-            ep_min_sin,
-            ~ep_down[t],
-            nearest,
-            order,
-            bin_start,
-            reach,
-            (out_e, out_s, out_d, out_sin),
-            offsets[t],
-        )
-    return offsets, out_e, out_s, out_d, out_sin
+        _links_at(t, *args, out, offsets[t])
+    return (offsets, *out)
+
+
+@nb.njit(cache=True)
+def _links_at(
+    t, sat_pos, sat_down, ep_pos, ep_up, ep_min_sin, ep_max_range, ep_down, nearest, n_bins, out, at
+):
+    """Step ``t`` of ``gsl_links``: bin, bound the ranges, scan (count only when ``out`` is
+    empty, else write from row ``at``); returns the number of links."""
+    order = np.empty(sat_pos.shape[1], np.int64)
+    bin_start = np.empty(n_bins + 1, np.int64)
+    sat_ok = ~sat_down[t]
+    _, r_max = _bin_by_z(sat_pos[t], sat_ok, order, bin_start)
+    reach = _effective_range_km(ep_pos, ep_min_sin, ep_max_range, r_max)
+    return _scan_step(
+        sat_pos[t], ep_pos, ep_up, ep_min_sin, ~ep_down[t], nearest, order, bin_start, reach,
+        out, at,
+    )  # fmt: skip

@@ -112,13 +112,11 @@ def dial_search(indptr, head, weight, n_sat, src, relay, targets, rank, inv_widt
             if settled[u]:
                 continue
             settled[u] = True
-            if u >= n_sat:
-                if rank[u - n_sat] >= rank[src - n_sat]:
-                    done += 1
-                    if done >= targets:
-                        return
-                if u != src and not relay:
-                    continue
+            done, stop, expand = _settle(u, n_sat, src, relay, rank, done, targets)
+            if stop:
+                return
+            if not expand:
+                continue
             d = dist[u]
             # No settled test: a settled node's distance is final, so nd < dist[v] fails.
             for j in range(indptr[u], indptr[u + 1]):
@@ -160,13 +158,11 @@ def heap_search(indptr, head, weight, n_sat, src, relay, targets, rank, scratch)
         if settled[u]:
             continue
         settled[u] = True
-        if u >= n_sat:
-            if rank[u - n_sat] >= rank[src - n_sat]:
-                done += 1
-                if done >= targets:
-                    return
-            if u != src and not relay:
-                continue
+        done, stop, expand = _settle(u, n_sat, src, relay, rank, done, targets)
+        if stop:
+            return
+        if not expand:
+            continue
         for j in range(indptr[u], indptr[u + 1]):
             v = head[j]
             if settled[v]:
@@ -177,6 +173,21 @@ def heap_search(indptr, head, weight, n_sat, src, relay, targets, rank, scratch)
                 pred_edge[v] = j
                 _sift_up(heap_key, heap_node, size, nd, v)
                 size += 1
+
+
+@nb.njit(cache=True, inline="always")
+def _settle(u, n_sat, src, relay, rank, done, targets):
+    """Book-keeping when node ``u`` is settled: ``(done, stop, expand)``. An endpoint at or
+    after the source in the processing order counts towards ``targets``; the search stops
+    when all are settled; endpoints other than the source are not expanded unless
+    ``relay``."""
+    if u < n_sat:
+        return done, False, True
+    if rank[u - n_sat] >= rank[src - n_sat]:
+        done += 1
+        if done >= targets:
+            return done, True, False
+    return done, False, u == src or relay
 
 
 @nb.njit(cache=True)
