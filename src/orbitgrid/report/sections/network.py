@@ -3,7 +3,9 @@
 Reads the network variables with dims ``time`` × ``src`` × ``dst`` that the network stage
 writes (``rtt_ms``, else ``latency_ms``; ``hop_count`` with -1 for no path). NaN means no path
 at that step. Pairs are unordered (``src`` before ``dst`` in endpoint order, as in
-``network_pairs.csv``); the first ``MAX_PAIRS`` are drawn. Their series are read together in
+``network_pairs.csv``); ``MAX_PAIRS`` are drawn: spread evenly over the range of median RTT
+when ``network_pairs.csv`` is there (so a 100-endpoint run shows its short, middle and long
+pairs), else the first in endpoint order. Their series are read together in
 blocks of ``TIME_BLOCK`` steps, so memory is the drawn pairs' series, never the whole variable.
 
 When the run folder has ``network_pairs.csv`` (written by the network stage), the table shows
@@ -70,6 +72,36 @@ def _pairs(run: RunFolder) -> list[tuple[str, str]]:
     return pairs
 
 
+def _spread(items: list, count: int) -> list:
+    """``count`` items evenly spaced through ``items`` (first and last included)."""
+    if len(items) <= count:
+        return list(items)
+    picks = np.unique(np.round(np.linspace(0, len(items) - 1, count)).astype(int))
+    return [items[i] for i in picks]
+
+
+def _drawn_pairs(run: RunFolder) -> list[tuple[str, str]]:
+    """The pairs drawn: spread over the range of median RTT from ``network_pairs.csv`` (in
+    ascending order), or the first ``MAX_PAIRS`` in endpoint order without it."""
+    if "network.drawn_pairs" not in run.memo:
+        pairs = _pairs(run)
+        table = _pair_table(run)
+        medians = [(_pair_value(table, pair, "rtt_p50_ms"), pair) for pair in pairs]
+        ranked = [pair for value, pair in sorted(m for m in medians if m[0] is not None)]
+        chosen = _spread(ranked, MAX_PAIRS) if ranked else pairs[:MAX_PAIRS]
+        run.memo["network.drawn_pairs"] = chosen
+    return run.memo["network.drawn_pairs"]
+
+
+def _choice(run: RunFolder, shown: list) -> str:
+    """How the ``shown`` pairs were chosen, for captions."""
+    if len(shown) >= len(_pairs(run)):
+        return "(all)"
+    if _pair_table(run) is not None:
+        return "spread over the range of median RTT (network_pairs.csv)"
+    return "(the first in endpoint order)"
+
+
 def _label(pair: tuple[str, str]) -> str:
     return f"{pair[0]} → {pair[1]}"
 
@@ -122,10 +154,10 @@ class NetworkSection:
         return ds is not None and ("rtt_ms" in ds.data_vars or "latency_ms" in ds.data_vars)
 
     def _series(self, run: RunFolder, variable: str) -> dict[tuple[str, str], np.ndarray]:
-        """The full time series of the first ``MAX_PAIRS`` pairs (read once, cached)."""
+        """The full time series of the drawn pairs (``_drawn_pairs``; read once, cached)."""
         key = f"network.series.{variable}"
         if key not in run.memo:
-            run.memo[key] = _read_pairs(run, variable, _pairs(run)[:MAX_PAIRS])
+            run.memo[key] = _read_pairs(run, variable, _drawn_pairs(run))
         return run.memo[key]
 
     def _stats(self, run: RunFolder) -> list[dict]:
@@ -138,7 +170,7 @@ class NetworkSection:
         ds = run.network
         assert ds is not None
         hops = (
-            _read_pairs(run, "hop_count", _pairs(run)[:MAX_PAIRS])
+            _read_pairs(run, "hop_count", _drawn_pairs(run))
             if ("hop_count" in ds.data_vars)
             else {}
         )
@@ -201,7 +233,7 @@ class NetworkSection:
         stats = self._stats(run)
         return SectionOutput(
             html=self._table(run, stats, label),
-            figures=[self._boxes(stats, label), self._timeseries(run, variable, label)],
+            figures=[self._boxes(run, stats, label), self._timeseries(run, variable, label)],
         )
 
     def _table(self, run: RunFolder, stats: list[dict], label: str) -> str:
@@ -238,7 +270,7 @@ class NetworkSection:
         )
         return f'<p class="note">{note}{more}.</p>' + table_html(header, rows)
 
-    def _boxes(self, stats: list[dict], label: str) -> ReportFigure:
+    def _boxes(self, run: RunFolder, stats: list[dict], label: str) -> ReportFigure:
         fig = new_figure(f"{label.capitalize()} distribution per pair", "pair", f"{label} (ms)")
         shown = [s for s in stats if 50 in s]
         names = [_label(s["pair"]) for s in shown]
@@ -270,7 +302,7 @@ class NetworkSection:
         caption = (
             f"Distribution over time of the {label} per endpoint pair (ms), over reachable steps: "
             "box at the quartiles, line at the median, whiskers at the 5th and 95th percentiles. "
-            f"First {len(shown)} pairs in endpoint order."
+            f"{len(shown)} pairs {_choice(run, shown)}."
         )
         if fibre:
             caption += (
@@ -285,7 +317,8 @@ class NetworkSection:
         fig = new_figure(f"{label.capitalize()} over time", TIME_AXIS_TITLE, f"{label} (ms)")
         series = self._series(run, variable)
         any_fibre = False
-        for index, pair in enumerate(list(series)[:MAX_SERIES]):
+        drawn = _spread(list(series), MAX_SERIES)
+        for index, pair in enumerate(drawn):
             values = series[pair]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
@@ -315,8 +348,8 @@ class NetworkSection:
         else:
             decimation = f"all {n} steps shown"
         caption = (
-            f"{label.capitalize()} per pair (ms), first {min(MAX_SERIES, len(series))} pairs in "
-            f"endpoint order; gaps: no path. {decimation[0].upper()}{decimation[1:]}."
+            f"{label.capitalize()} per pair (ms), {len(drawn)} pairs {_choice(run, drawn)}; "
+            f"gaps: no path. {decimation[0].upper()}{decimation[1:]}."
         )
         if any_fibre:
             caption += f" Dashed, in the pair's colour: its great-circle fibre RTT ({PAIRS_CSV})."
