@@ -97,6 +97,7 @@ def _shell1_day_scenario(duration: str) -> dict:
     data["constellation"][0]["file"] = str(SCENARIOS / "data" / "starlink_shell1_hypatia.tle")
     data["network"]["endpoints"] = []
     data["network"]["endpoint_files"] = ["builtin:cities_top100"]
+    data["network"]["gsl"].pop("link_budget", None)  # constant GSL rate, as satgenpy
     data["time"] = {"start": "2000-01-01T00:00:00Z", "duration": duration, "step": "1 s"}
     data["output"] = {"every": "60 s"}
     return data

@@ -97,15 +97,16 @@ def _network_table(network: dict[str, Any], limit: int = 12) -> Table:
         f"{network['reachability']:.3f}, median RTT "
         + ("—" if median is None else f"{median:.1f} ms")
     )
-    for column in ("pair", "RTT p50 ms", "RTT p99 ms", "fibre RTT ms", "reachable"):
+    columns = ("pair", "RTT p50 ms", "RTT p99 ms", "fibre RTT ms", "path Mbit/s", "reachable")
+    for column in columns:
         table.add_column(column, justify="right")
     pairs = list(network["per_pair"].items())
     for pair, figures in pairs[:limit]:
         table.add_row(
             pair,
             *(
-                "—" if figures[key] is None else f"{figures[key]:.1f}"
-                for key in ("rtt_p50_ms", "rtt_p99_ms", "fibre_rtt_ms")
+                "—" if figures.get(key) is None else f"{figures[key]:,.1f}"
+                for key in ("rtt_p50_ms", "rtt_p99_ms", "fibre_rtt_ms", "path_rate_mean_mbps")
             ),
             f"{figures['reachability']:.3f}",
         )
