@@ -102,9 +102,9 @@ class Chunk:
 class Stage(Protocol):
     """One step of the pipeline (see the module docstring).
 
-    A stage may also offer ``reducer(plan) -> Reducer`` for its summary figures,
-    ``coordinates(plan)`` for dims of its own and ``max_chunk_steps(plan)`` when its arrays
-    per step are large; the engine picks them up.
+    A stage may also offer ``reducer(plan) -> Reducer`` for its summary figures and
+    ``coordinates(plan)`` for dims of its own; the engine picks both up. A stage whose
+    per-step arrays are large works through a chunk in blocks of its own (the network).
     """
 
     name: str
@@ -152,22 +152,18 @@ def default_stages(plan: Plan) -> list[Stage]:
     return stages
 
 
-def chunk_steps(plan: Plan, stages: Sequence[Stage] = ()) -> int:
-    """Time steps per chunk so that steps × satellites stays near the configured bound, and
-    no more than any stage's ``max_chunk_steps(plan)`` (e.g. the network's per-pair arrays)."""
+def chunk_steps(plan: Plan) -> int:
+    """Time steps per chunk so that steps × satellites stays near the configured bound."""
     budget = plan.scenario.engine.chunk_satellite_steps
     steps = max(1, budget // max(1, plan.satellite_count))
-    for stage in stages:
-        if hasattr(stage, "max_chunk_steps"):
-            steps = min(steps, max(1, stage.max_chunk_steps(plan)))
     # Keep chunk boundaries on the output stride so decimation is the same in every chunk.
     stride = plan.scenario.output_stride
     return max(stride, steps // stride * stride)
 
 
-def iter_chunks(plan: Plan, stages: Sequence[Stage] = ()) -> Iterator[Chunk]:
+def iter_chunks(plan: Plan) -> Iterator[Chunk]:
     """The chunks of the plan's time grid, in order (sizes from ``chunk_steps``)."""
-    size = chunk_steps(plan, stages)
+    size = chunk_steps(plan)
     step_s = plan.scenario.time.step_s
     workspace = Workspace()
     for index, start in enumerate(range(0, plan.step_count, size)):
@@ -220,11 +216,11 @@ def execute(
 ) -> dict[str, Any]:
     """Run ``pipeline`` over the plan's time grid; return the merged reducer summaries."""
     observer = observer or RunObserver()
-    observer.on_start(plan, math.ceil(plan.step_count / chunk_steps(plan, pipeline.stages)))
+    observer.on_start(plan, math.ceil(plan.step_count / chunk_steps(plan)))
     states = [stage.initial_state(plan) for stage in pipeline.stages]
     stride = plan.scenario.output_stride
     stored = pipeline.variables
-    for chunk in iter_chunks(plan, pipeline.stages):
+    for chunk in iter_chunks(plan):
         arrays: Arrays = {}
         for i, stage in enumerate(pipeline.stages):
             produced, states[i] = stage(plan, chunk, arrays, states[i])

@@ -163,12 +163,14 @@ SCENARIO_INPUT = "scenario.input.yaml"
 def scenario_input_yaml(scenario: Scenario) -> str:
     """The scenario as YAML that ``orbitgrid run`` accepts again (``scenario.input.yaml``).
 
-    Keys are the YAML keys and values bare numbers in each key's own unit (km, s, K, …: the
-    unit in the Python attribute's name), which the scenario reader takes as written, so the
-    reloaded scenario equals this one (tested on the shipped scenarios). Element and endpoint
-    files become absolute paths, as the copy no longer sits beside them.
+    Keys are the YAML keys the scenario set, values bare numbers in each key's own unit (km,
+    s, K, …: the unit in the Python attribute's name), which the scenario reader takes as
+    written, so the reloaded scenario equals this one (tested on the shipped scenarios).
+    Element and endpoint files become absolute paths, as the copy no longer sits beside them.
     """
-    data = json.loads(scenario.model_dump_json(by_alias=True, exclude_none=True))
+    # Only what the scenario set (defaults apply again on reading): a dump of every field
+    # would, e.g., give an rf link budget the optical-only keys it refuses.
+    data = json.loads(scenario.model_dump_json(by_alias=True, exclude_unset=True))
     for shell in data.get("constellation", []):
         if "file" in shell:
             shell["file"] = str(scenario.resolve(Path(shell["file"])).resolve())

@@ -261,3 +261,20 @@ def test_path_log_formats(tmp_path, log_format):
     pd.testing.assert_frame_equal(
         pd.read_csv(other / "paths.csv.gz"), pd.read_csv(plain / "paths.csv")
     )
+
+
+def test_routing_in_blocks_changes_nothing(monkeypatch):
+    """The stage routes a chunk in blocks (memory follows the block): blocks of 4 steps give
+    the same stored steps (every 3rd) and the same summary as one block per chunk, path
+    changes across block edges included."""
+    import orbitgrid.network.stage as stage_module
+
+    data = _network_dict()
+    data["output"] = {"every": "3 min"}
+    whole = orbitgrid.run(orbitgrid.scenario_from_dict(data))
+    monkeypatch.setattr(stage_module, "PAIR_STEPS_PER_BLOCK", 4 * 9)
+    blocks = orbitgrid.run(orbitgrid.scenario_from_dict(data))
+    assert whole.dataset.sizes["time"] == 10
+    for name in ("rtt_ms", "hop_count", "path_changed", "route_status", "path_rate_mbps"):
+        np.testing.assert_array_equal(whole.dataset[name].values, blocks.dataset[name].values)
+    assert whole.summary["network"] == blocks.summary["network"]

@@ -106,3 +106,19 @@ def test_pair_statistics_stream_equals_one_pass():
     fibre = float(one["fibre_rtt_ms"].sel(src="E0", dst="E1"))
     beats = np.mean(np.nan_to_num(rtt[:, 0, 1], nan=np.inf) < fibre)
     assert float(one["space_beats_fibre_fraction"].sel(src="E0", dst="E1")) == beats
+
+
+def test_rate_figures_are_nan_without_rates():
+    """Reachable steps without a path rate (the scipy backend gives none) leave the rate
+    figures NaN, not 0; RTTs above 4 s stay in range when per-hop delays are long."""
+    eps = _endpoints(3)
+    rtt = np.full((50, 3, 3), 30.0)
+    stats = PairStatistics(eps)
+    stats.update(rtt, None, np.full(rtt.shape, np.nan))
+    ds = stats.dataset()
+    assert np.isnan(ds["path_rate_mean_mbps"].values).all()
+    slow = PairStatistics(eps, per_hop_delay_ms=1000.0)
+    long_rtt = np.linspace(4100.0, 9000.0, 101)[:, None, None] * np.ones((1, 3, 3))
+    slow.update(long_rtt)
+    p50 = float(slow.dataset()["rtt_p50_ms"].values[0, 1])
+    assert abs(p50 - 6550.0) <= slow.histogram.relative_error * 6550.0

@@ -19,7 +19,7 @@ added until every element's sequence covers the latest time asked for; the down 
 kept sorted, and a chunk's masks come from a binary search for the intervals that overlap it
 and a compiled loop over those intervals (no loop over elements × steps in Python).
 
-Memory: 20 bytes per down interval, about ``elements × duration / (MTBF + MTTR)`` intervals.
+Memory: 28 bytes per down interval, about ``elements × duration / (MTBF + MTTR)`` intervals.
 """
 
 from __future__ import annotations

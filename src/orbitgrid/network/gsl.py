@@ -6,8 +6,10 @@ and its elevation is ≥ ``min_elevation_deg`` (sin elevation = (r_sat − r_ep)
 search is culled: satellites are binned by their ECEF z coordinate (a counting sort, O(S) per
 step) and an endpoint scans only the bins within its *effective range* of its own z, the
 smaller of ``max_range_km`` and the slant range at which a satellite at the highest radius of
-the step sits exactly on the elevation mask (law of cosines, below). The cull is exact: a
-satellite beyond the effective range cannot pass both tests.
+the step sits exactly on the elevation mask (law of cosines, below), with the mask lowered
+by the angle between the endpoint's geodetic vertical and its radius. The cull is exact: a
+satellite beyond the effective range cannot pass both tests (tested against an exhaustive
+search at high latitude).
 
 Slant range to a satellite at radius R_s seen at elevation ε from radius R_e:
 ``d = −R_e sin ε + sqrt(R_e² sin² ε + R_s² − R_e²)``; it grows with R_s and falls with ε, so
@@ -26,17 +28,28 @@ _Z_SPAN_KM = 100_000.0
 
 
 @nb.njit(cache=True)
-def _effective_range_km(ep_pos, ep_min_sin, ep_max_range, sat_radius_max_km):
-    """Per endpoint: the largest slant range at which any satellite of this step can pass."""
+def _effective_range_km(ep_pos, ep_up, ep_min_sin, ep_max_range_km, sat_radius_max_km):
+    """Per endpoint: the largest slant range at which any satellite of this step can pass.
+
+    The mask is on the elevation above the plane normal to ``ep_up`` (the geodetic
+    vertical), while the slant-range formula holds for the geocentric one; the two differ by
+    at most the angle δ between the vertical and the radius (≤ 0.19° on WGS72), so the bound
+    takes the mask lowered by δ.
+    """
     n_ep = ep_pos.shape[0]
     out = np.empty(n_ep)
     for e in range(n_ep):
         r_e = np.sqrt(ep_pos[e, 0] ** 2 + ep_pos[e, 1] ** 2 + ep_pos[e, 2] ** 2)
-        s = ep_min_sin[e]
+        radial = (ep_pos[e, 0] * ep_up[e, 0] + ep_pos[e, 1] * ep_up[e, 1]) + (
+            ep_pos[e, 2] * ep_up[e, 2]
+        )
+        delta = np.arccos(min(1.0, radial / r_e)) if r_e > 0 else 0.0
+        elevation = max(np.arcsin(ep_min_sin[e]) - delta, -np.pi / 2)
+        s = np.sin(elevation)
         under = r_e * r_e * s * s + sat_radius_max_km**2 - r_e * r_e
         horizon = -r_e * s + np.sqrt(max(under, 0.0))
         # 1 mm of slack: the bound must not cull a satellite that rounding puts on the mask.
-        out[e] = min(ep_max_range[e], horizon + 1e-6)
+        out[e] = min(ep_max_range_km[e], horizon + 1e-6)
     return out
 
 
@@ -45,8 +58,8 @@ def _bin_by_z(pos, sat_ok, order, bin_start):
     """Counting sort of the usable satellites of one step by z into ``_Z_BIN_KM`` bins.
 
     Fills ``order`` (satellite ids, bin-major) and ``bin_start [bins + 1]``, clears
-    ``sat_ok`` of satellites without a finite position; returns the number of satellites
-    placed and the highest satellite radius (km).
+    ``sat_ok`` of satellites without a finite position; returns the highest satellite radius
+    (km).
     """
     n_sat = pos.shape[0]
     n_bins = bin_start.shape[0] - 1
@@ -71,7 +84,7 @@ def _bin_by_z(pos, sat_ok, order, bin_start):
         b = min(max(int((pos[s, 2] + half) / _Z_BIN_KM), 0), n_bins - 1)
         order[cursor[b]] = s
         cursor[b] += 1
-    return bin_start[n_bins], np.sqrt(r_max)
+    return np.sqrt(r_max)
 
 
 @nb.njit(cache=True)
@@ -199,8 +212,8 @@ def _links_at(
     order = np.empty(sat_pos.shape[1], np.int64)
     bin_start = np.empty(n_bins + 1, np.int64)
     sat_ok = ~sat_down[t]
-    _, r_max = _bin_by_z(sat_pos[t], sat_ok, order, bin_start)
-    reach = _effective_range_km(ep_pos, ep_min_sin, ep_max_range, r_max)
+    r_max = _bin_by_z(sat_pos[t], sat_ok, order, bin_start)
+    reach = _effective_range_km(ep_pos, ep_up, ep_min_sin, ep_max_range, r_max)
     return _scan_step(
         sat_pos[t], ep_pos, ep_up, ep_min_sin, ~ep_down[t], nearest, order, bin_start, reach,
         out, at,

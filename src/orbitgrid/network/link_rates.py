@@ -355,7 +355,9 @@ def _dvb_s2_rate_bps(esn0_db: np.ndarray, symbol_rate_baud: float) -> np.ndarray
     """Best modcod with required Es/N0 ≤ ``esn0_db`` (one sorted search instead of a pass per
     modcod; same result as ``link_budget.modcod_rate_bps``); 0 when none closes."""
     best = np.searchsorted(_MODCOD_ESN0_DB, esn0_db, side="right") - 1
-    efficiency = np.where(best >= 0, _MODCOD_EFFICIENCY[np.maximum(best, 0)], 0.0)
+    # NaN sorts after every threshold: it must close nothing, not the best modcod.
+    closes = (best >= 0) & np.isfinite(esn0_db)
+    efficiency = np.where(closes, _MODCOD_EFFICIENCY[np.maximum(best, 0)], 0.0)
     return efficiency * symbol_rate_baud
 
 

@@ -66,8 +66,8 @@ STATUS_MESSAGES: dict[int, str] = {
     STATUS_SAME_ENDPOINT: "source and destination are the same endpoint (length 0)",
     STATUS_SRC_DOWN: "source endpoint is down (failure schedule)",
     STATUS_DST_DOWN: "destination endpoint is down (failure schedule)",
-    STATUS_SRC_NO_SATELLITE: "no satellite in view of the source endpoint",
-    STATUS_DST_NO_SATELLITE: "no satellite in view of the destination endpoint",
+    STATUS_SRC_NO_SATELLITE: "no usable satellite in view of the source endpoint",
+    STATUS_DST_NO_SATELLITE: "no usable satellite in view of the destination endpoint",
     STATUS_NO_PATH: "satellites in view at both ends but the network is partitioned between them",
 }
 
@@ -229,10 +229,11 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 class PathState:
     """The path of every endpoint pair at one step, carried from one chunk to the next.
 
-    ``hash [src, dst]`` uint64 identifies each upper-triangle pair's node sequence (FNV-1a over
-    the node ids; 0 = no path), so a change is one comparison; ``offsets [src * E + dst + 1]``
-    and ``nodes`` hold the node lists themselves (upper triangle, source first) so that
-    ``RoutingResult.path`` can answer for pairs that did not change within a chunk.
+    ``hash [src, dst]`` uint64 identifies each upper-triangle pair's node sequence (FNV-1a
+    style, one 64-bit node id per round, lowest bit forced to 1; 0 = no path), so a change
+    is one comparison; ``offsets [src * E + dst + 1]`` and ``nodes`` hold the node lists
+    themselves (upper triangle, source first) so that ``RoutingResult.path`` can answer for
+    pairs that did not change within a chunk.
     """
 
     hash: np.ndarray
@@ -796,7 +797,7 @@ def route_chunk(
     latency_ms = (
         length / SPEED_OF_LIGHT_KM_S * 1e3 + np.maximum(hops, 0) * topology.per_hop_delay_ms
     )
-    status = _status(length, visible, fail, n_t, n_ep)
+    status = _status(length, visible, ep_down if fail.endpoint is not None else None)
     return RoutingResult(
         path_length_km=length,
         latency_ms=latency_ms,
@@ -906,16 +907,19 @@ def _scipy_chunk(n_sat, n_ep, isl, gsl, ep_ok, hop_km, relay, start):
     return length, hops, rate, np.zeros((n_t, n_ep, n_ep), np.bool_), empty, start
 
 
-def _status(length, visible, fail, n_t, n_ep) -> np.ndarray:
+def _status(length, visible, endpoint_down) -> np.ndarray:
+    """``[time, src, dst]`` status codes (``STATUS_MESSAGES``) from the routed lengths, the
+    satellites each endpoint saw and the endpoints that were down."""
+    n_t, n_ep, _ = length.shape
     status = np.full((n_t, n_ep, n_ep), STATUS_OK, np.int8)
     status[np.isnan(length)] = STATUS_NO_PATH
     no_sat = visible == 0
     status[no_sat[:, None, :] & np.isnan(length)] = STATUS_DST_NO_SATELLITE
     status[no_sat[:, :, None] & np.isnan(length)] = STATUS_SRC_NO_SATELLITE
-    if fail.endpoint is not None:
+    if endpoint_down is not None:
         shape = (n_t, n_ep, n_ep)
-        status[np.broadcast_to(fail.endpoint[:, None, :], shape)] = STATUS_DST_DOWN
-        status[np.broadcast_to(fail.endpoint[:, :, None], shape)] = STATUS_SRC_DOWN
+        status[np.broadcast_to(endpoint_down[:, None, :], shape)] = STATUS_DST_DOWN
+        status[np.broadcast_to(endpoint_down[:, :, None], shape)] = STATUS_SRC_DOWN
     diag = np.arange(n_ep)
     status[:, diag, diag] = STATUS_SAME_ENDPOINT
     return status

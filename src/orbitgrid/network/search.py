@@ -19,7 +19,8 @@ whichever of the two comes first in the processing order that ``rank`` encodes.
 - ``heap_search``: binary-heap Dijkstra, for graphs whose weights span too wide a range for
   buckets (very short links, e.g. close formations).
 
-Scratch arrays are passed in so that a search allocates nothing.
+Scratch arrays are passed in, so a Dial search allocates nothing (the heap search allocates
+its key array).
 """
 
 from __future__ import annotations
@@ -223,16 +224,3 @@ def _sift_up(key, node, i, k_new, n_new):
         i = p
     key[i] = k_new
     node[i] = n_new
-
-
-@nb.njit(cache=True)
-def new_scratch(n_nodes, n_edges, n_slots):
-    """Scratch arrays for one search (see ``dial_search``)."""
-    return (
-        np.empty(n_nodes),
-        np.zeros(n_nodes, np.bool_),
-        np.empty(max(n_slots, 1), np.int32),
-        np.empty(n_edges + 2, np.int32),
-        np.empty(n_edges + 2, np.int32),
-        np.empty(n_nodes, np.int32),
-    )

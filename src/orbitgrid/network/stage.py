@@ -16,6 +16,7 @@ every link's contact windows into ``contacts.csv`` (``orbitgrid export ion`` rea
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import weakref
@@ -34,7 +35,14 @@ from orbitgrid.network.build import build_topology, failure_masks
 from orbitgrid.network.contact_log import ContactLog
 from orbitgrid.network.endpoints import EndpointTable, resolve_endpoints
 from orbitgrid.network.paths import PATH_SEPARATOR
-from orbitgrid.network.routing import STATUS_MESSAGES, NetworkTopology, PathState, route_chunk
+from orbitgrid.network.routing import (
+    STATUS_MESSAGES,
+    FailureMasks,
+    NetworkTopology,
+    PathState,
+    RoutingResult,
+    route_chunk,
+)
 from orbitgrid.network.summary import PairStatistics
 from orbitgrid.network.topology import ConstellationIndex
 from orbitgrid.orbits.frames import inertial_to_ecef_km
@@ -42,8 +50,8 @@ from orbitgrid.orbits.timescale import gmst_rad
 from orbitgrid.plan import Plan
 
 _PAIR = ("time", "src", "dst")
-# Bound on steps × endpoint pairs per chunk: 1 M pair-steps is 8 MB per float64 array.
-PAIR_STEPS_PER_CHUNK = 1_000_000
+# Bound on steps × endpoint pairs routed at a time: 1 M pair-steps is 8 MB per float64 array.
+PAIR_STEPS_PER_BLOCK = 1_000_000
 
 
 def constellation_index(plan: Plan) -> ConstellationIndex:
@@ -80,28 +88,20 @@ class NetworkStage:
     """Routes all endpoint pairs at every step (see the module docstring)."""
 
     name = "network"
+    # Stored steps only (``decimated``): the stage keeps them while routing in blocks.
     variables = (
         Variable("path_length_km", _PAIR, "km", "length of the shortest path (NaN: no path)"),
         Variable("latency_ms", _PAIR, "ms", "one-way latency: propagation plus per-hop delay"),
         Variable("rtt_ms", _PAIR, "ms", "round-trip time over the same path"),
         Variable("hop_count", _PAIR, "1", "links on the path (-1: no path)", dtype="int16"),
-        Variable(
-            "route_status",
-            _PAIR,
-            "1",
-            "routing status",
-            dtype="int8",
-            flag_meanings=STATUS_MESSAGES,
-        ),
+        Variable("route_status", _PAIR, "1", "routing status", dtype="int8",
+                 flag_meanings=STATUS_MESSAGES),
         Variable("path_changed", _PAIR, "1", "path differs from the previous step", dtype="int8"),
-        Variable(
-            "path_rate_mbps",
-            _PAIR,
-            "Mbit/s",
-            "rate of the path's slowest link (NaN: no path)",
-            dtype="float32",
-        ),
-    )
+        Variable("path_rate_mbps", _PAIR, "Mbit/s",
+                 "rate of the path's slowest link (NaN: no path)"),
+    )  # fmt: skip
+    variables = tuple(dataclasses.replace(v, decimated=True) for v in variables)
+    summary: NetworkSummary | None = None
 
     def __init__(self, plan: Plan):
         config = plan.scenario.network
@@ -136,40 +136,73 @@ class NetworkStage:
     def initial_state(self, plan: Plan) -> PathState | None:
         return None  # no previous paths before the first step
 
-    def max_chunk_steps(self, plan: Plan) -> int:
-        """Steps per chunk so that a chunk's ``[time, src, dst]`` arrays stay near
-        ``PAIR_STEPS_PER_CHUNK`` values each (about 10 float64 arrays of that size live at
-        once while a chunk is routed and summarised)."""
-        return max(1, PAIR_STEPS_PER_CHUNK // max(1, self.topology.n_endpoints**2))
-
     def reducer(self, plan: Plan) -> NetworkSummary:
-        """The summary reducer that goes with this stage."""
-        return NetworkSummary(self, plan)
+        """The summary reducer that goes with this stage; the stage folds every routed block
+        into it (see ``__call__``)."""
+        self.summary = NetworkSummary(self, plan)
+        return self.summary
+
+    def block_steps(self) -> int:
+        """Steps routed at a time, so that a block's ``[time, src, dst]`` arrays stay near
+        ``PAIR_STEPS_PER_BLOCK`` values each (about 10 such arrays live at once)."""
+        return max(1, PAIR_STEPS_PER_BLOCK // max(1, self.topology.n_endpoints**2))
 
     def __call__(self, plan: Plan, chunk: Chunk, arrays: Arrays, state):
+        """Route the chunk in blocks of ``block_steps``; fold every step of each block into
+        the summary (statistics, path log, contact windows) and keep only the stored steps
+        (``output.every``) for the dataset, so memory follows the block, not the chunk or
+        the output stride."""
         ecef_km = inertial_to_ecef_km(
             arrays["position_km"], gmst_rad(chunk.jd_whole, chunk.jd_fraction)
         )
         masks = failure_masks(plan.scenario.network, chunk.t_s, self.topology, self.endpoints)
-        result = route_chunk(
-            ecef_km,
-            self.endpoint_ecef_km,
-            self.topology,
-            failures=masks,
-            previous=state,
-            backend=plan.scenario.network.routing.backend,
-        )
+        stride = plan.scenario.stored_stride
+        kept: dict[str, list[np.ndarray]] = {v.name: [] for v in self.variables}
+        for start in range(0, chunk.step_count, self.block_steps()):
+            block = slice(start, min(start + self.block_steps(), chunk.step_count))
+            result = route_chunk(
+                ecef_km[block],
+                self.endpoint_ecef_km,
+                self.topology,
+                failures=_block_masks(masks, block),
+                previous=state,
+                backend=plan.scenario.network.routing.backend,
+            )
+            state = result.state
+            if self.summary is not None:
+                self.summary.fold(chunk.times_utc[block], chunk.t_s[block], result)
+            if stride:
+                # Chunks start on the stride (engine.chunk_steps): stored steps are t % stride == 0.
+                steps = np.arange(block.start, block.stop)
+                local = steps[steps % stride == 0] - block.start
+                for name, values in _stored_outputs(result, local).items():
+                    kept[name].append(values)
+        n_ep = self.topology.n_endpoints
         outputs = {
-            "path_length_km": result.path_length_km,
-            "latency_ms": result.latency_ms,
-            "rtt_ms": result.rtt_ms,
-            "hop_count": result.hop_count,
-            "route_status": result.status,
-            "path_changed": result.path_changed.astype(np.int8),
-            "path_rate_mbps": (result.path_rate_bps / 1e6).astype(np.float32),
-            "routing": result,  # transient: the summary's statistics and path log
+            v.name: np.concatenate(kept[v.name]) if kept[v.name] else np.empty((0, n_ep, n_ep))
+            for v in self.variables
         }
-        return outputs, result.state
+        return outputs, state
+
+
+def _block_masks(masks: FailureMasks, block: slice) -> FailureMasks:
+    """The failure masks of a block of a chunk's steps."""
+    return FailureMasks(
+        *(None if m is None else m[block] for m in (masks.satellite, masks.isl, masks.endpoint))
+    )
+
+
+def _stored_outputs(result: RoutingResult, local: np.ndarray) -> dict[str, np.ndarray]:
+    """The dataset variables of a routed block at its stored steps ``local``."""
+    return {
+        "path_length_km": result.path_length_km[local],
+        "latency_ms": result.latency_ms[local],
+        "rtt_ms": result.rtt_ms[local],
+        "hop_count": result.hop_count[local],
+        "route_status": result.status[local],
+        "path_changed": result.path_changed[local].astype(np.int8),
+        "path_rate_mbps": (result.path_rate_bps[local] / 1e6).astype(np.float32),
+    }
 
 
 class NetworkSummary:
@@ -182,7 +215,9 @@ class NetworkSummary:
 
     def __init__(self, stage: NetworkStage, plan: Plan):
         self.stage = stage
-        self.statistics = PairStatistics(stage.endpoints)
+        self.statistics = PairStatistics(
+            stage.endpoints, per_hop_delay_ms=stage.topology.per_hop_delay_ms
+        )
         self._pair_rows: list[dict[str, Any]] = []
         endpoint_names = [str(n) for n in stage.endpoints.name]
         labels = [*plan.satellite_names.astype(str), *endpoint_names]
@@ -202,17 +237,19 @@ class NetworkSummary:
         self._satellite_names = [str(n) for n in plan.satellite_names]
 
     def update(self, plan: Plan, chunk: Chunk, arrays: Arrays) -> None:
-        result = arrays["routing"]
+        """Nothing: the stage folds each routed block itself (``fold``), because the dataset
+        keeps only every ``output.every``-th step and the summary needs them all."""
+
+    def fold(self, times_utc: np.ndarray, t_s: np.ndarray, result: RoutingResult) -> None:
+        """Fold one routed block of consecutive steps (``times_utc``, seconds ``t_s``)."""
         self.statistics.update(result.rtt_ms, result.path_changed, result.path_rate_bps)
-        self._path_log.append(chunk, result, self._labels, self._endpoint_names)
+        self._path_log.append(times_utc, result, self._labels, self._endpoint_names)
         gsl = result.gsl
         isl_range_km = (
-            result.isl_length_km
-            if self._isl_logged
-            else np.zeros((chunk.step_count, 0), dtype=np.float64)
+            result.isl_length_km if self._isl_logged else np.zeros((len(t_s), 0), dtype=np.float64)
         )
         self.contacts.update(
-            chunk.t_s,
+            t_s,
             gsl.step_index(),
             gsl.endpoint,
             gsl.satellite,
@@ -286,12 +323,14 @@ class PathLogWriter:
         self._writer: pacsv.CSVWriter | None = None
         self._finalizer = weakref.finalize(self, shutil.rmtree, self._folder, True)
 
-    def append(self, chunk: Chunk, result: Any, labels: pa.Array, endpoints: pa.Array) -> None:
+    def append(
+        self, times_utc: np.ndarray, result: RoutingResult, labels: pa.Array, endpoints: pa.Array
+    ) -> None:
         if self.log_format == "none":
             return
         ch = result.changes
         step = ch.step
-        times = pa.array(np.datetime_as_string(chunk.times_utc, unit="s"), pa.string())
+        times = pa.array(np.datetime_as_string(times_utc, unit="s"), pa.string())
         nodes = pa.ListArray.from_arrays(
             pa.array(ch.offsets.astype(np.int64)), labels.take(pa.array(ch.nodes))
         )

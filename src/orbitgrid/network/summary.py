@@ -26,10 +26,11 @@ import xarray as xr
 from orbitgrid.network.endpoints import EndpointTable
 from orbitgrid.network.fibre import fibre_latency_ms, great_circle_matrix_km
 
-# Round-trip times below 1 ms or above 4 s are clamped into the end bins (a path through
-# space takes ≥ 2 × 2 × ~300 km / c ≈ 4 ms; GEO hops take ~0.5 s); the pair's exact minimum
-# and maximum still bound every reported percentile.
+# Round-trip times below 1 ms or above 4 s (plus 2 × 64 hops of per-hop delay) are clamped
+# into the end bins (a path through space takes ≥ 2 × 2 × ~300 km / c ≈ 4 ms; GEO hops take
+# ~0.5 s); the pair's exact minimum and maximum still bound every reported percentile.
 RTT_RANGE_MS = (1.0, 4000.0)
+MAX_HOPS_IN_RANGE = 64
 BIN_RATIO = 1.002
 MEMORY_BUDGET_BYTES = 256 * 2**20
 PERCENTS = (50.0, 95.0, 99.0)
@@ -160,12 +161,19 @@ class PairStatistics:
     RTT and how often space beats it.
     """
 
-    def __init__(self, endpoints: EndpointTable, fibre_route_factor: float = 1.0):
+    def __init__(
+        self,
+        endpoints: EndpointTable,
+        fibre_route_factor: float = 1.0,
+        per_hop_delay_ms: float = 0.0,
+    ):
         self.endpoints = endpoints
         n = len(endpoints.name)
         self._upper = np.triu_indices(n, k=1)
         n_pairs = len(self._upper[0])
-        self.histogram = RttHistogram(n_pairs)
+        # Processing delays lengthen every RTT: 2 × up to MAX_HOPS_IN_RANGE hops each way.
+        top_ms = RTT_RANGE_MS[1] + 2.0 * MAX_HOPS_IN_RANGE * per_hop_delay_ms
+        self.histogram = RttHistogram(n_pairs, range_ms=(RTT_RANGE_MS[0], top_ms))
         fibre = 2.0 * fibre_latency_ms(
             great_circle_matrix_km(endpoints.latitude_deg, endpoints.longitude_deg),
             fibre_route_factor,
@@ -177,6 +185,7 @@ class PairStatistics:
         self.beats_fibre = np.zeros(n_pairs, np.int64)
         self.path_changes = np.zeros(n_pairs, np.int64)
         self.rate_sum_bps = np.zeros(n_pairs)
+        self.rate_steps = np.zeros(n_pairs, np.int64)
         self.rate_min_bps = np.full(n_pairs, np.inf)
 
     def update(
@@ -198,6 +207,7 @@ class PairStatistics:
             rate = np.asarray(path_rate_bps)[:, up[0], up[1]]
             ok = finite & np.isfinite(rate)
             self.rate_sum_bps += np.where(ok, rate, 0.0).sum(axis=0)
+            self.rate_steps += ok.sum(axis=0)
             self.rate_min_bps = np.minimum(
                 self.rate_min_bps, np.where(ok, rate, np.inf).min(axis=0, initial=np.inf)
             )
@@ -207,7 +217,7 @@ class PairStatistics:
         pct = self.histogram.percentiles(PERCENTS)
         steps = max(self.steps, 1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            rate_mean = np.where(self.reached > 0, self.rate_sum_bps / self.reached, np.nan)
+            rate_mean = np.where(self.rate_steps > 0, self.rate_sum_bps / self.rate_steps, np.nan)
         rate_min = np.where(np.isfinite(self.rate_min_bps), self.rate_min_bps, np.nan)
         fields = {
             "rtt_p50_ms": (pct[0], "ms", "median RTT"),

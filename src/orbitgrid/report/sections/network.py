@@ -90,6 +90,7 @@ def _drawn_pairs(run: RunFolder) -> list[tuple[str, str]]:
         ranked = [pair for value, pair in sorted(m for m in medians if m[0] is not None)]
         chosen = _spread(ranked, MAX_PAIRS) if ranked else pairs[:MAX_PAIRS]
         run.memo["network.drawn_pairs"] = chosen
+        run.memo["network.drawn_by_median"] = bool(ranked)
     return run.memo["network.drawn_pairs"]
 
 
@@ -97,8 +98,11 @@ def _choice(run: RunFolder, shown: list) -> str:
     """How the ``shown`` pairs were chosen, for captions."""
     if len(shown) >= len(_pairs(run)):
         return "(all)"
-    if _pair_table(run) is not None:
-        return "spread over the range of median RTT (network_pairs.csv)"
+    _drawn_pairs(run)
+    if run.memo["network.drawn_by_median"]:
+        return (
+            "spread over the range of median RTT (network_pairs.csv; pairs never reached left out)"
+        )
     return "(the first in endpoint order)"
 
 
