@@ -268,3 +268,16 @@ def test_rate_input_checks():
         model.rate_bps(np.array([0]), np.array([0.0]), np.array([50.0]))
     with pytest.raises(ValueError, match="needs an RF link budget"):
         _model(None).carrier_to_noise_db(np.array([0]), np.array([600.0]), np.array([50.0]))
+
+
+def test_nan_signal_closes_no_modcod():
+    """A NaN Es/N0 (e.g. a missing attenuation value) closes no DVB-S2 modcod: rate 0, as
+    link_budget.modcod_rate_bps gives, never the fastest one."""
+    from orbitgrid.network.link_budget import modcod_rate_bps
+    from orbitgrid.network.link_rates import _dvb_s2_rate_bps
+
+    esn0_db = np.array([np.nan, -5.0, 5.0, 20.0])
+    np.testing.assert_array_equal(
+        _dvb_s2_rate_bps(esn0_db, 1e6), modcod_rate_bps(esn0_db, 1e6, margin_db=0.0)
+    )
+    assert _dvb_s2_rate_bps(esn0_db, 1e6)[0] == 0.0
