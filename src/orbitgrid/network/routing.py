@@ -285,8 +285,10 @@ class GslLinks:
     elevation_deg: np.ndarray
     rate_bps: np.ndarray
 
+    @cached_property
     def step_index(self) -> np.ndarray:
-        """Step of every link (``[link]``)."""
+        """Step of every link (``[link]``), computed once (routing and the contact log use
+        it)."""
         return np.repeat(np.arange(len(self.offsets) - 1), np.diff(self.offsets))
 
 
@@ -656,7 +658,9 @@ def _route_lists(
     length[:, diag, diag] = np.where(ep_ok, 0.0, np.nan)
     hops[:, diag, diag] = np.where(ep_ok, 0, -1)
     rate[:, diag, diag] = np.nan
-    offsets, nodes = _advance_state(n_ep, state.offsets, state.nodes, log[1], log[2], *log[3:])
+    offsets, nodes = _advance_state(
+        n_ep, state.offsets, state.nodes, changes.src, changes.dst, changes.offsets, changes.nodes
+    )
     return length, hops, rate, changed, changes, PathState(state_hash, offsets, nodes)
 
 
@@ -778,7 +782,7 @@ def route_chunk(
     hop_km = topology.per_hop_delay_ms * 1e-3 * SPEED_OF_LIGHT_KM_S
     relay = topology.mode == "ground-relays"
     visible = (
-        np.bincount(gsl.step_index() * n_ep + gsl.endpoint, minlength=n_t * n_ep)
+        np.bincount(gsl.step_index * n_ep + gsl.endpoint, minlength=n_t * n_ep)
         .reshape(n_t, n_ep)
         .astype(np.int32)
     )

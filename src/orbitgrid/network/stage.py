@@ -158,8 +158,9 @@ class NetworkStage:
         masks = failure_masks(plan.scenario.network, chunk.t_s, self.topology, self.endpoints)
         stride = plan.scenario.stored_stride
         kept: dict[str, list[np.ndarray]] = {v.name: [] for v in self.variables}
-        for start in range(0, chunk.step_count, self.block_steps()):
-            block = slice(start, min(start + self.block_steps(), chunk.step_count))
+        size = self.block_steps()
+        for start in range(0, chunk.step_count, size):
+            block = slice(start, min(start + size, chunk.step_count))
             result = route_chunk(
                 ecef_km[block],
                 self.endpoint_ecef_km,
@@ -206,11 +207,13 @@ def _stored_outputs(result: RoutingResult, local: np.ndarray) -> dict[str, np.nd
 
 
 class NetworkSummary:
-    """Per-pair RTT statistics over the run, and the log of path changes (``paths.csv``).
+    """Per-pair RTT statistics over the run, the log of path changes (``paths.csv``) and the
+    contact windows (``contacts.csv``).
 
-    Both stream: the statistics fold each chunk (``summary.PairStatistics``), and the path
-    log is appended chunk by chunk to a temporary CSV that ``write`` moves into the run folder,
-    so memory does not grow with the run's length.
+    All three stream: the stage folds each routed block (``fold``) into the statistics
+    (``summary.PairStatistics``), a path log appended to a temporary CSV that ``write`` moves
+    into the run folder, and the open and closed windows of ``contact_log.ContactLog``, so
+    memory does not grow with the run's length (except by the closed windows themselves).
     """
 
     def __init__(self, stage: NetworkStage, plan: Plan):
@@ -219,11 +222,11 @@ class NetworkSummary:
             stage.endpoints, per_hop_delay_ms=stage.topology.per_hop_delay_ms
         )
         self._pair_rows: list[dict[str, Any]] = []
-        endpoint_names = [str(n) for n in stage.endpoints.name]
-        labels = [*plan.satellite_names.astype(str), *endpoint_names]
-        self._labels = pa.array(labels, pa.string())
-        self._endpoint_names = pa.array(endpoint_names, pa.string())
-        self._path_log = PathLogWriter(plan.scenario.network.path_log)
+        self._endpoint_names = [str(n) for n in stage.endpoints.name]
+        self._satellite_names = [str(n) for n in plan.satellite_names]
+        self._path_log = PathLogWriter(
+            plan.scenario.network.path_log, self._satellite_names, self._endpoint_names
+        )
         topology = stage.topology
         # Formation ISLs change from step to step: their windows are not logged (GSLs are).
         self._isl_logged = topology.isl_pattern != "formation"
@@ -234,7 +237,6 @@ class NetworkSummary:
             plan.scenario.time.step_s,
         )
         self._start_utc = plan.times_utc[0]
-        self._satellite_names = [str(n) for n in plan.satellite_names]
 
     def update(self, plan: Plan, chunk: Chunk, arrays: Arrays) -> None:
         """Nothing: the stage folds each routed block itself (``fold``), because the dataset
@@ -243,14 +245,14 @@ class NetworkSummary:
     def fold(self, times_utc: np.ndarray, t_s: np.ndarray, result: RoutingResult) -> None:
         """Fold one routed block of consecutive steps (``times_utc``, seconds ``t_s``)."""
         self.statistics.update(result.rtt_ms, result.path_changed, result.path_rate_bps)
-        self._path_log.append(times_utc, result, self._labels, self._endpoint_names)
+        self._path_log.append(times_utc, result)
         gsl = result.gsl
         isl_range_km = (
             result.isl_length_km if self._isl_logged else np.zeros((len(t_s), 0), dtype=np.float64)
         )
         self.contacts.update(
             t_s,
-            gsl.step_index(),
+            gsl.step_index,
             gsl.endpoint,
             gsl.satellite,
             gsl.range_km,
@@ -269,16 +271,11 @@ class NetworkSummary:
         if self._pair_rows:
             write_csv(folder / "network_pairs.csv", self._pair_rows, list(self._pair_rows[0]))
         self._path_log.move_to(folder)
-        self.contacts.write(
-            folder,
-            [str(n) for n in self.stage.endpoints.name],
-            self._satellite_names,
-            self._start_utc,
-        )
+        self.contacts.write(folder, self._endpoint_names, self._satellite_names, self._start_utc)
 
     def finalize(self, plan: Plan) -> dict[str, Any]:
         table = self.statistics.dataset()
-        names = [str(n) for n in self.stage.endpoints.name]
+        names = self._endpoint_names
         columns = {key: table[key].values for key in table.data_vars}
         self._pair_rows = []
         pairs = {}
@@ -315,30 +312,34 @@ class PathLogWriter:
 
     FIELDS = ("time_utc", "src", "dst", "rtt_ms", "hops", "path")
 
-    def __init__(self, log_format: str = "csv") -> None:
+    def __init__(
+        self, log_format: str, satellite_names: list[str], endpoint_names: list[str]
+    ) -> None:
         self.log_format = log_format
+        # Node labels by node id: satellites 0..S-1, then endpoints.
+        self._labels = pa.array([*satellite_names, *endpoint_names], pa.string())
+        self._endpoints = pa.array(endpoint_names, pa.string())
         self._folder = Path(tempfile.mkdtemp(prefix="orbitgrid-paths-"))
         self._file = self._folder / f"paths.{log_format}"
         self._stream: pa.NativeFile | None = None
         self._writer: pacsv.CSVWriter | None = None
         self._finalizer = weakref.finalize(self, shutil.rmtree, self._folder, True)
 
-    def append(
-        self, times_utc: np.ndarray, result: RoutingResult, labels: pa.Array, endpoints: pa.Array
-    ) -> None:
+    def append(self, times_utc: np.ndarray, result: RoutingResult) -> None:
+        """Log the path changes of one routed block of steps ``times_utc``."""
         if self.log_format == "none":
             return
         ch = result.changes
         step = ch.step
         times = pa.array(np.datetime_as_string(times_utc, unit="s"), pa.string())
         nodes = pa.ListArray.from_arrays(
-            pa.array(ch.offsets.astype(np.int64)), labels.take(pa.array(ch.nodes))
+            pa.array(ch.offsets.astype(np.int64)), self._labels.take(pa.array(ch.nodes))
         )
         table = pa.table(
             {
                 "time_utc": times.take(pa.array(step)),
-                "src": endpoints.take(pa.array(ch.src)),
-                "dst": endpoints.take(pa.array(ch.dst)),
+                "src": self._endpoints.take(pa.array(ch.src)),
+                "dst": self._endpoints.take(pa.array(ch.dst)),
                 "rtt_ms": pa.array(result.rtt_ms[step, ch.src, ch.dst], pa.float64()),
                 "hops": pa.array(result.hop_count[step, ch.src, ch.dst], pa.int16()),
                 "path": pc.binary_join(nodes, PATH_SEPARATOR),
