@@ -13,7 +13,8 @@ Everything else is reachable by module path (``orbitgrid.orbits.j2``, ...) but n
 
 __version__ = "0.1.0"
 
-from orbitgrid.engine import Chunk, Pipeline, Reducer, RunObserver, Stage, Variable
+from orbitgrid.contract import Chunk, Reducer, Stage, Variable
+from orbitgrid.engine import Pipeline, RunObserver
 from orbitgrid.errors import InputFileError, OrbitgridError, ScenarioError
 from orbitgrid.runs import Result, run
 from orbitgrid.scenario import Scenario, load_scenario, scenario_from_dict

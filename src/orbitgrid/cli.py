@@ -115,6 +115,38 @@ def _network_table(network: dict[str, Any], limit: int = 12) -> Table:
     return table
 
 
+def _workloads_table(workloads: dict[str, Any]) -> Table:
+    """One row per service option: served share, latency percentiles, where it ran, energy."""
+    table = Table(
+        title=f"AI service: {workloads['users']:,} users on {workloads['user_endpoints']} "
+        f"endpoints ({workloads['moving_endpoints']} moving)"
+    )
+    columns = ("option", "served", "TTFT p50 s", "response p50 s", "response p95 s",
+               "ground / cluster / overhead", "J per token")  # fmt: skip
+    for column in columns:
+        table.add_column(column, justify="right")
+
+    def number(value: float | None, fmt: str) -> str:
+        return "—" if value is None else format(value, fmt)
+
+    for name, figures in workloads["options"].items():
+        shares = " / ".join(
+            number(figures[f"share_{kind}"], ".0%")
+            for kind in ("ground_dc", "orbital_cluster", "overhead_satellite")
+        )
+        table.add_row(
+            name,
+            number(figures["served_fraction"], ".1%"),
+            number(figures["ttft_p50_s"], ",.2f"),
+            number(figures["response_p50_s"], ",.2f"),
+            number(figures["response_p95_s"], ",.2f"),
+            shares,
+            number(figures["energy_per_output_token_j"], ",.3f"),
+        )
+    table.caption = "per population and class: workloads.csv"
+    return table
+
+
 @app.command()
 def run(
     scenario: ScenarioArg,
@@ -177,6 +209,8 @@ def run(
             console.print(_economics_table(result.summary["economics"]))
         if "network" in result.summary:
             console.print(_network_table(result.summary["network"]))
+        if "workloads" in result.summary:
+            console.print(_workloads_table(result.summary["workloads"]))
         rate = result.summary["satellite_steps_per_s"]
         console.print(f"{result.summary['runtime_s']:.2f} s, {rate:,.0f} satellite-steps/s")
     if not no_report:

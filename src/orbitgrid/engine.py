@@ -19,136 +19,37 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
+from orbitgrid.contract import Analysis, Arrays, Chunk, Reducer, Sink, Stage, Variable, Workspace
 from orbitgrid.orbits.timescale import julian_date_split
 from orbitgrid.plan import Plan, build_plan
 from orbitgrid.scenario import Scenario
 
-Arrays = dict[str, np.ndarray]
-
-
-@dataclass(frozen=True)
-class Variable:
-    """A stored dataset variable: its name, dimensions, unit and a human description."""
-
-    name: str
-    dims: tuple[str, ...]
-    units: str
-    long_name: str
-    dtype: str = "float32"
-    flag_meanings: Mapping[int, str] | None = None
-    # True when the stage already returns only the stored steps (every output-stride-th step),
-    # for variables that are costly and only needed for output, such as geodetic sub-points.
-    decimated: bool = False
-
-    @property
-    def attrs(self) -> dict[str, str]:
-        attrs = {"units": self.units, "long_name": self.long_name}
-        if self.flag_meanings:
-            attrs["flag_values"] = " ".join(str(k) for k in self.flag_meanings)
-            attrs["flag_meanings"] = "; ".join(f"{k}: {v}" for k, v in self.flag_meanings.items())
-        return attrs
-
-
-class Workspace:
-    """Reusable output buffers, one per name, valid until the same name is asked for again.
-
-    Stages take their large per-chunk arrays from here instead of allocating fresh memory at
-    every chunk: first-touch page faults on fresh buffers cost as much as some of the physics.
-    The contract that makes this safe: arrays a stage returns live for one chunk only; sinks
-    and reducers copy or fold what they keep before the next chunk starts.
-    """
-
-    def __init__(self) -> None:
-        self._buffers: dict[str, np.ndarray] = {}
-
-    def empty(self, name: str, shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
-        """An uninitialised array of ``shape``; the same memory as the last call for ``name``
-        when the shape and dtype match."""
-        buffer = self._buffers.get(name)
-        if buffer is None or buffer.shape != shape or buffer.dtype != np.dtype(dtype):
-            buffer = np.empty(shape, dtype=dtype)
-            self._buffers[name] = buffer
-        return buffer
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A run of consecutive time steps: ``start_step`` … ``start_step + step_count − 1``."""
-
-    index: int
-    start_step: int
-    step_count: int
-    step_s: float
-    times_utc: np.ndarray  # [time] datetime64[ns]
-    jd_whole: np.ndarray  # [time] split UTC Julian date, whole part
-    jd_fraction: np.ndarray  # [time] fraction
-    workspace: Workspace = field(default_factory=Workspace, compare=False, repr=False)
-
-    @property
-    def t0_s(self) -> float:
-        """Seconds from the scenario start to this chunk's first step."""
-        return self.start_step * self.step_s
-
-    @property
-    def t_s(self) -> np.ndarray:
-        """Seconds from the scenario start of every step of the chunk."""
-        return (self.start_step + np.arange(self.step_count)) * self.step_s
-
-
-class Stage(Protocol):
-    """One step of the pipeline (see the module docstring).
-
-    A stage may also offer ``reducer(plan) -> Reducer`` for its summary figures and
-    ``coordinates(plan)`` for dims of its own; the engine picks both up. A stage whose
-    per-step arrays are large works through a chunk in blocks of its own (the network).
-    """
-
-    name: str
-    variables: tuple[Variable, ...]
-
-    def initial_state(self, plan: Plan) -> Any: ...
-
-    def __call__(
-        self, plan: Plan, chunk: Chunk, arrays: Arrays, state: Any
-    ) -> tuple[Arrays, Any]: ...
-
-
-class Reducer(Protocol):
-    """Folds each chunk's arrays into running accumulators; ``finalize`` gives the summary.
-
-    A reducer may also have ``write(folder)``, called with the run folder (before it is
-    renamed into place) to write its own tables, e.g. the network's ``paths.csv``.
-    """
-
-    def update(self, plan: Plan, chunk: Chunk, arrays: Arrays) -> None: ...
-
-    def finalize(self, plan: Plan) -> dict[str, Any]: ...
-
-
-class Sink(Protocol):
-    """Receives each chunk's stored variables (already decimated to the output stride)."""
-
-    def write(self, plan: Plan, times_utc: np.ndarray, arrays: Arrays) -> None: ...
-
-    def close(self, plan: Plan) -> Any: ...
-
 
 def default_stages(plan: Plan) -> list[Stage]:
-    """The core pipeline: orbits → sun and eclipse → spacecraft operations."""
+    """The pipeline: orbits → sun and eclipse → spacecraft operations, then the network and
+    the workloads when the scenario has those sections."""
     from orbitgrid.orbits.stages import OrbitStage, SubpointStage, SunStage
     from orbitgrid.spacecraft.stages import OperationsStage
 
-    stages: list[Stage] = [OrbitStage(), SunStage(), OperationsStage()]
-    if plan.scenario.output.dataset:
+    scenario = plan.scenario
+    workloads = scenario.workloads is not None
+    # The workloads read each step's delivered compute, not only the stored steps.
+    stages: list[Stage] = [OrbitStage(), SunStage(), OperationsStage(every_step=workloads)]
+    if scenario.output.dataset:
         stages.append(SubpointStage())
-    if plan.scenario.network is not None:
+    network = scenario.network
+    if network is not None and (network.endpoints or network.endpoint_files or not workloads):
         from orbitgrid.network.stage import NetworkStage
 
         stages.append(NetworkStage(plan))
+    if workloads:
+        from orbitgrid.workloads.stage import WorkloadStage
+
+        stages.append(WorkloadStage(plan))
     return stages
 
 
@@ -178,9 +79,6 @@ class RunObserver:
 
     on_start: Callable[[Plan, int], None] = lambda plan, chunks: None
     on_chunk: Callable[[Chunk], None] = lambda chunk: None
-
-
-Analysis = Callable[[Plan, dict[str, Any]], dict[str, Any]]
 
 
 @dataclass

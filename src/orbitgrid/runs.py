@@ -39,7 +39,8 @@ import xarray as xr
 import yaml
 
 from orbitgrid import __version__
-from orbitgrid.engine import Arrays, RunObserver, Variable, execute, prepare
+from orbitgrid.contract import Arrays, Variable
+from orbitgrid.engine import RunObserver, execute, prepare
 from orbitgrid.errors import OrbitgridError
 from orbitgrid.plan import Plan
 from orbitgrid.scenario import Scenario, load_scenario

@@ -43,6 +43,7 @@ from orbitgrid.units import (
     PowerW,
     TemperatureK,
 )
+from orbitgrid.workloads.config import WorkloadsConfig
 
 
 class _Model(BaseModel):
@@ -321,6 +322,9 @@ class Scenario(_Model):
     network: NetworkConfig | None = Field(
         default=None, description="ground endpoints, links and routing, if present"
     )
+    workloads: WorkloadsConfig | None = Field(
+        default=None, description="AI requests from users served on satellites and sites"
+    )
     seed: int = 0
     # Folder that relative paths (element files) are resolved against; not part of the YAML.
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -337,6 +341,18 @@ class Scenario(_Model):
                     f"shell {shell.name!r} uses spacecraft {shell.spacecraft!r}, which is not "
                     f"defined; defined: {', '.join(sorted(self.spacecraft))}"
                 )
+        if self.workloads is not None:
+            if self.network is None:
+                raise ValueError(
+                    "workloads need a network: section (the links users reach sites over); "
+                    "add network: {} for the defaults"
+                )
+            for i, site in enumerate(self.workloads.sites):
+                if site.shell is not None and site.shell not in names:
+                    raise ValueError(
+                        f"workloads.sites[{i}].shell: no constellation shell {site.shell!r}; "
+                        f"shells: {', '.join(names)}"
+                    )
         every = self.output.every_s
         if every is not None:
             ratio = every / self.time.step_s

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from orbitgrid.constants import SECONDS_PER_HOUR, ZERO_CELSIUS_K
-from orbitgrid.engine import Arrays, Chunk
+from orbitgrid.contract import Arrays, Chunk
 from orbitgrid.plan import Plan
 from orbitgrid.spacecraft.operations import AGGREGATE_NAMES
 

@@ -50,6 +50,11 @@ _DIMENSIONS: dict[str, tuple[str, dict[str, float]]] = {
     "fraction": ("", {"": 1.0, "%": 0.01}),
     "fraction_per_year": ("/yr", {"/yr": 1.0, "%/yr": 0.01, "": 1.0, "%": 0.01}),
     "mass_kg": ("kg", {"g": 1e-3, "kg": 1.0, "t": 1e3}),
+    # 1 knot = 1852 m per hour exactly (international nautical mile).
+    "speed_m_s": ("m/s", {"m/s": 1.0, "km/h": 1 / 3.6, "kn": 1852.0 / 3600.0}),
+    # Decimal prefixes, as for link rates.
+    "size_bytes": ("B", {"B": 1.0, "kB": 1e3, "MB": 1e6, "GB": 1e9}),
+    "rate_per_h": ("/h", {"/s": 3600.0, "/min": 60.0, "/h": 1.0, "/d": 1 / 24.0}),
 }
 
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S*)\s*$")
@@ -105,6 +110,9 @@ HeatCapacityJK = Annotated[float, _quantity("heat_capacity_j_k")]
 Fraction = Annotated[float, _quantity("fraction")]
 FractionPerYear = Annotated[float, _quantity("fraction_per_year")]
 MassKg = Annotated[float, _quantity("mass_kg")]
+SpeedMS = Annotated[float, _quantity("speed_m_s")]
+SizeBytes = Annotated[float, _quantity("size_bytes")]
+RatePerH = Annotated[float, _quantity("rate_per_h")]
 
 
 def parse_temperature_k(value: object) -> float:

@@ -151,8 +151,7 @@ def test_launch_learning_lowers_only_replacement_launches(design: SatelliteDesig
 
 def test_design_from_scenario_spacecraft() -> None:
     """The adapter reads the core scenario's spacecraft (array power = A · η · 1361 W/m²)."""
-    scenario = pytest.importorskip("orbitgrid.scenario")
-    Spacecraft = scenario.Spacecraft
+    from orbitgrid.scenario import Spacecraft
 
     spacecraft = Spacecraft.model_validate(
         {

@@ -232,13 +232,18 @@ def test_search_order_does_not_change_lengths():
     plain = route_chunk(sats, eps.ecef_km(), topo)
     np.testing.assert_allclose(chosen.path_length_km, plain.path_length_km, rtol=0, atol=1e-9)
     nodes = np.concatenate([sats[1], eps.ecef_km()])
+    checked = 0
     for src, dst in [(0, 57), (57, 0), (3, 99), (99, 3), (10, 11)]:
         path = chosen.path_node_ids(1, src, dst)
         if len(path) == 0:
+            # No path only when the pair is unreachable at this step, never silently.
+            assert not np.isfinite(chosen.path_length_km[1, src, dst]), (src, dst)
             continue
+        checked += 1
         assert path[0] == len(sats[1]) + src and path[-1] == len(sats[1]) + dst
         total = np.linalg.norm(np.diff(nodes[path], axis=0), axis=1).sum()
         assert abs(total - chosen.path_length_km[1, src, dst]) < 1e-6
+    assert checked == 5  # all five pairs are reachable at this step
 
 
 @pytest.mark.parametrize("log_format", ["csv.gz", "none"])

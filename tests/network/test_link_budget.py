@@ -48,7 +48,6 @@ def test_optical_availability():
 def test_itur_attenuation_decreases_with_elevation():
     """ITU-R P.618 via itur: attenuation at 12 GHz, Paris, 1 % of the time, is positive and
     lower at 60° than at 25° elevation (shorter path through the atmosphere)."""
-    pytest.importorskip("itur")
     from orbitgrid.network.link_budget import atmospheric_loss_db
 
     att = atmospheric_loss_db(48.85, 2.35, 12.0, np.array([25.0, 60.0]), 1.0, 0.6)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("satgen")
 from tests.network.satgenpy_reference import SatgenpyStep, write_inputs
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import satgen.isls as satgen_isls  # satgenpy, a test dependency (pyproject.toml [test])
 
 from orbitgrid.errors import ScenarioError
 from orbitgrid.network.topology import ConstellationIndex, formation_isls, plus_grid_isls
@@ -13,7 +14,6 @@ from orbitgrid.network.topology import ConstellationIndex, formation_isls, plus_
 def test_plus_grid_equals_satgenpy(tmp_path, planes, per_plane, shift):
     """Source: satgen.isls.generate_plus_grid_isls (satgenpy 0.4.0); exact equality of the
     set of pairs, including isl_shift and the wrap-around between first and last plane."""
-    satgen_isls = pytest.importorskip("satgen.isls")
     ref = satgen_isls.generate_plus_grid_isls(str(tmp_path / "isls.txt"), planes, per_plane, shift)
     ref = np.unique(np.sort(np.array(ref), axis=1), axis=0)
     ours = plus_grid_isls(ConstellationIndex.walker(planes, per_plane), isl_shift=shift)

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+import skyfield.api as skyfield_api  # a test dependency (pyproject.toml [test]): no skip
+import skyfield.sgp4lib as sgp4lib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,7 +57,6 @@ def test_geodetic_matches_skyfield_wgs84():
     the poles and the equator. Skyfield's forward map is the independent truth for our
     inverse, and it checks our forward map directly. Measured: < 1e-4 mm, < 1e-13°.
     """
-    skyfield_api = pytest.importorskip("skyfield.api")
     rng = np.random.default_rng(5)
     n = 5000
     lat_deg = np.concatenate([[90.0, -90.0, 0.0, 0.0], rng.uniform(-90.0, 90.0, n)])
@@ -141,7 +142,6 @@ def test_teme_to_ecef_matches_skyfield():
     Source: skyfield 1.5x, which rotates by its own GMST 1982 implementation (AIAA 2006-6753).
     Ten times over 2000–2040 and 50 random LEO positions, seed 2.
     """
-    sgp4lib = pytest.importorskip("skyfield.sgp4lib")
     rng = np.random.default_rng(2)
     times = np.datetime64("2000-01-01", "ns") + rng.integers(
         0, 40 * 365 * 86400 * 10**9, 10

@@ -7,14 +7,13 @@ import warnings
 
 import numpy as np
 import pytest
+import skyfield.api as skyfield_api  # skyfield and skyfield-data: test dependencies, no skip
+import skyfield.framelib as framelib
+import skyfield_data
 
 from orbitgrid.constants import AU_KM
 from orbitgrid.orbits.sun import beta_angle_rad, sun_position_km
 from orbitgrid.orbits.timescale import julian_date_split
-
-skyfield_api = pytest.importorskip("skyfield.api")
-framelib = pytest.importorskip("skyfield.framelib")
-skyfield_data = pytest.importorskip("skyfield_data")
 
 
 @pytest.fixture(scope="module")

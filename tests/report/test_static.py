@@ -11,7 +11,6 @@ from orbitgrid.report.build import render_sections
 from orbitgrid.report.static import export_static
 from tests.report.browser import find_chromium
 
-pytest.importorskip("kaleido", reason="static export needs kaleido (pip install 'kaleido>=1')")
 pytestmark = pytest.mark.skipif(
     find_chromium() is None, reason="no Chromium on PATH (apt-get install chromium)"
 )

@@ -52,7 +52,7 @@ def elevation_deg(
     """
     diff = sat_ecef_km[..., None, :, :] - endpoint_ecef_km[:, None, :]
     rng = np.sqrt(np.einsum("...k,...k->...", diff, diff))
-    sin_el = np.einsum("...k,ek->...e", diff.swapaxes(-2, -3), endpoint_up).swapaxes(-1, -2)
+    sin_el = np.einsum("...esk,ek->...es", diff, endpoint_up)
     return np.degrees(np.arcsin(np.clip(sin_el / rng, -1.0, 1.0)))
 
 

@@ -158,14 +158,15 @@ def _scan_step(pos, ep_pos, ep_up, ep_min_sin, ep_ok, nearest, order, bin_start,
     return count
 
 
-@nb.njit(parallel=True, cache=True)
 def gsl_links(sat_pos, sat_down, ep_pos, ep_up, ep_min_sin, ep_max_range, ep_down, nearest):
     """All visible GSLs of a chunk as flat arrays with per-step offsets.
 
     Parameters
     ----------
     sat_pos : ``[time, sat, 3]`` km ECEF. sat_down : ``[time, sat]`` bool (True = down).
-    ep_pos, ep_up : ``[endpoint, 3]`` km ECEF and local vertical unit vectors.
+    ep_pos, ep_up : ``[endpoint, 3]`` km ECEF and local vertical unit vectors of fixed
+        endpoints, or ``[time, endpoint, 3]`` for endpoints that move (ships, aircraft): each
+        step then uses its own positions.
     ep_min_sin : ``[endpoint]`` sine of the elevation mask. ep_max_range : ``[endpoint]`` km
         (inf = no limit). ep_down : ``[time, endpoint]`` bool. nearest : keep only the closest.
 
@@ -175,6 +176,16 @@ def gsl_links(sat_pos, sat_down, ep_pos, ep_up, ep_min_sin, ep_max_range, ep_dow
     ``satellite``, ``range_km``, ``sin_elevation`` ``[link]``. Two passes (count, then fill),
     each parallel over time steps.
     """
+    ep_pos = np.ascontiguousarray(ep_pos, dtype=np.float64)
+    ep_up = np.ascontiguousarray(ep_up, dtype=np.float64)
+    if ep_pos.ndim == 2:
+        ep_pos, ep_up = ep_pos[None], ep_up[None]
+    return _gsl_links(sat_pos, sat_down, ep_pos, ep_up, ep_min_sin, ep_max_range, ep_down, nearest)
+
+
+@nb.njit(parallel=True, cache=True)
+def _gsl_links(sat_pos, sat_down, ep_pos, ep_up, ep_min_sin, ep_max_range, ep_down, nearest):
+    """``gsl_links`` with endpoint positions ``[time or 1, endpoint, 3]``."""
     n_t, n_sat = sat_pos.shape[0], sat_pos.shape[1]
     r_top = 0.0
     for t in range(n_t):
@@ -213,8 +224,11 @@ def _links_at(
     bin_start = np.empty(n_bins + 1, np.int64)
     sat_ok = ~sat_down[t]
     r_max = _bin_by_z(sat_pos[t], sat_ok, order, bin_start)
-    reach = _effective_range_km(ep_pos, ep_up, ep_min_sin, ep_max_range, r_max)
+    # Fixed endpoints give one row of positions for all steps; moving ones one per step.
+    # (int64 on both sides: a prange index may be unsigned, and uint64 | int64 is float64.)
+    te = np.int64(t) if ep_pos.shape[0] > 1 else np.int64(0)
+    reach = _effective_range_km(ep_pos[te], ep_up[te], ep_min_sin, ep_max_range, r_max)
     return _scan_step(
-        sat_pos[t], ep_pos, ep_up, ep_min_sin, ~ep_down[t], nearest, order, bin_start, reach,
-        out, at,
+        sat_pos[t], ep_pos[te], ep_up[te], ep_min_sin, ~ep_down[t], nearest, order, bin_start,
+        reach, out, at,
     )  # fmt: skip

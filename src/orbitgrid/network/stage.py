@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from orbitgrid.constants import WGS72
-from orbitgrid.engine import Arrays, Chunk, Variable
+from orbitgrid.contract import Arrays, Chunk, Variable
 from orbitgrid.errors import ScenarioError
 from orbitgrid.network.build import build_topology, failure_masks
 from orbitgrid.network.contact_log import ContactLog

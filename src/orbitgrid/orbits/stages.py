@@ -1,4 +1,4 @@
-"""Orbit and Sun stages of the engine (see ``orbitgrid.engine`` for the stage contract).
+"""Orbit and Sun stages of the engine (see ``orbitgrid.contract`` for the stage contract).
 
 ``OrbitStage`` gives every satellite's inertial position and orbit normal: J2 secular motion for
 designed shells (``orbits.j2``), SGP4 for element files (``orbits.sgp4_propagation``).
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from orbitgrid.constants import WGS84
-from orbitgrid.engine import Arrays, Chunk, Variable
+from orbitgrid.contract import Arrays, Chunk, Variable
 from orbitgrid.orbits.eclipse import sunlit_fraction
 from orbitgrid.orbits.j2 import propagate_circular_j2
 from orbitgrid.orbits.sun import beta_angles, sun_position_km

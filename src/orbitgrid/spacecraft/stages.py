@@ -5,7 +5,10 @@ satellites) in the engine's stage contract; its state is each satellite's batter
 node temperature at the end of the previous chunk. Its per-step variables come back at the
 stored steps only (``decimated``): the summary takes its figures from the kernel's per-chunk
 aggregates, and writing every step would cost as much as the physics. A later stage that needs
-them at every step would run the kernel with a stride of 1.
+the delivered compute at every step (the workloads: a site serves what its satellites deliver
+at that step) builds the stage with ``every_step=True``: the kernel then keeps every step and
+the stage also returns ``compute_fraction_every_step`` ``[time, satellite]`` (transient, not
+stored).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from orbitgrid.constants import WGS84
-from orbitgrid.engine import Arrays, Chunk, Variable
+from orbitgrid.contract import Arrays, Chunk, Variable
 from orbitgrid.plan import Plan
 from orbitgrid.spacecraft.operations import LIMIT_MEANINGS, operate
 
@@ -47,12 +50,16 @@ class OperationsStage:
         )
     )
 
+    def __init__(self, every_step: bool = False):
+        self.every_step = every_step
+
     def initial_state(self, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
         p = plan.spacecraft
         return p.initial_energy_wh.copy(), p.initial_temperature_k.copy()
 
     def __call__(self, plan: Plan, chunk: Chunk, arrays: Arrays, state):
         energy_wh, temperature_k = state
+        stored = plan.scenario.stored_stride
         outputs, limit, energy_wh, temperature_k = operate(
             plan.spacecraft,
             arrays["position_km"],
@@ -66,7 +73,18 @@ class OperationsStage:
             WGS84.radius_km,
             plan.installed_tflops,
             chunk.workspace,
-            plan.scenario.stored_stride,
+            1 if self.every_step else stored,
         )
         outputs["limit_code"] = limit
+        if self.every_step:
+            every = outputs["compute_fraction"].copy()
+            keep = slice(None, None, stored) if stored else slice(0, 0)
+            outputs = {
+                name: values[keep] if name in _STORED else values
+                for name, values in outputs.items()
+            }
+            outputs["compute_fraction_every_step"] = every
         return outputs, (energy_wh, temperature_k)
+
+
+_STORED = frozenset(v.name for v in OperationsStage.variables)
