@@ -181,9 +181,9 @@ def test_deterministic_service_allen_cunneen_against_simpy():
     """M/D/2, ρ = 0.7 (deterministic 1 s service), 300,000 requests: what M/M/c leaves out.
 
     Erlang C assumes exponential service and overestimates the mean wait by ~95 % here; the
-    Allen–Cunneen approximation W ≈ W(M/M/c)·(c_a² + c_s²)/2 (c_a² = 1, c_s² = 0; Gross &
-    Harris, ch. 7) is within 8 %. Measured (seeds 0–4): Allen–Cunneen −3.5 % to −2.4 %,
-    M/M/c +93 % to +95 %.
+    Allen–Cunneen approximation W ≈ W(M/M/c)·(c_a² + c_s²)/2 (c_a² = 1, c_s² = 0; Allen,
+    *Probability, Statistics and Queueing Theory*, 2nd ed., 1990) is within 8 %. Measured
+    (seeds 0–4): Allen–Cunneen −3.5 % to −2.4 %, M/M/c +93 % to +95 %.
     """
     c, lam = 2, 1.4
     records = simulate_site([lam], 300_000 / lam, c, 1.0, service="deterministic", seed=0)

@@ -123,7 +123,8 @@ def test_moving_users_follow_their_route(result):
     """The ships' stored positions are those of the mobility model at the same instants."""
     ds = result.dataset
     ships = ds.user_population.values == "ships"
-    movers = [mobility.Mover(f"s{k}", SHIP_ROUTE, 17 * 1852 / 3600, 0.0, 0.0, "loop", k / 3)
+    speed = 17 * 1852 / 3600
+    movers = [mobility.Mover(f"s{k}", SHIP_ROUTE, speed, 0.0, 0.0, "loop", (k + 0.25) / 3)
               for k in range(3)]  # fmt: skip
     t_s = (ds.time.values - ds.time.values[0]) / np.timedelta64(1, "s")
     lat, lon, _, _ = mobility.positions(mobility.build_tracks(movers), t_s)

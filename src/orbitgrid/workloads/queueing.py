@@ -348,7 +348,7 @@ def fluid_backlog(
     backlog and with λ < r the step is in steady state (served = offered, queued_fraction 0)
     and its waits are M/M/c (`mmc_wait`). Source: fluid approximation of queues in overload,
     Kleinrock, *Queueing Systems* Vol. 2, 1976, ch. 2; Newell, *Applications of Queueing
-    Theory*, 1982, ch. 2.
+    Theory*, 2nd ed., 1982.
     """
     offered = _as_float(offered_requests)
     capacity = _as_float(capacity_requests)

@@ -179,7 +179,9 @@ def _tracks(config: WorkloadsConfig, specs: list[tuple[int, Population, int]]) -
                 departure_s=population.departure_s,
                 altitude_km=population.altitude_km or 0.0,
                 after_arrival="loop",
-                phase=k / population.count,
+                # (k + ¼)/n: ships at the midpoints of n equal parts of the out-and-back
+                # cycle, alternately outbound and homebound (k/n would pair them up).
+                phase=(k + 0.25) / population.count,
                 kind="ship",
             )
         else:
