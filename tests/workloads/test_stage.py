@@ -68,10 +68,15 @@ def result():
     return orbitgrid.run(scenario_from_dict(workload_scenario()))
 
 
-def test_requests_are_conserved_every_step(result):
+@pytest.fixture(scope="module")
+def overloaded_result():
+    return orbitgrid.run(scenario_from_dict(overloaded()))
+
+
+def test_requests_are_conserved_every_step(result, overloaded_result):
     """offered = served + dropped + Δqueued at every step and option (the model's invariant),
     checked on an overloaded site too (a tiny DC whose backlog builds and drains)."""
-    for run in (result, orbitgrid.run(scenario_from_dict(overloaded()))):
+    for run in (result, overloaded_result):
         ds = run.dataset
         step_s = 60.0
         queued = ds.queued.values.astype(np.float64)
@@ -90,10 +95,10 @@ def overloaded() -> dict:
     return d
 
 
-def test_overload_queues_and_drops():
+def test_overload_queues_and_drops(overloaded_result):
     """Demand above capacity: a backlog forms, requests are dropped, the served rate is the
     site's capacity rather than the demand."""
-    run = orbitgrid.run(scenario_from_dict(overloaded()))
+    run = overloaded_result
     ds = run.dataset
     figures = run.summary["workloads"]["options"]["ground"]
     assert float(ds.queued.max()) > 0

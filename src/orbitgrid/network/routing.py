@@ -46,7 +46,7 @@ from scipy.sparse.csgraph import dijkstra as _scipy_dijkstra
 
 from orbitgrid.constants import SPEED_OF_LIGHT_KM_S
 from orbitgrid.network.gsl import gsl_links
-from orbitgrid.network.search import bucket_plan, csr_from_links, dial_search, heap_search
+from orbitgrid.network.search import bucket_plan, dial_search, heap_search, step_csr
 from orbitgrid.network.topology import formation_isls
 
 RoutingMode = Literal["isls-only", "ground-relays"]
@@ -392,18 +392,10 @@ def _route_steps(
     pool = np.empty(16384, np.int32)
     n_ch = 0
     for t in range(n_t):
-        i0, i1 = isl_off[t], isl_off[t + 1]
-        g0, g1 = gsl_off[t], gsl_off[t + 1]
-        a = np.concatenate((isl_a[i0:i1], gsl_s[g0:g1]))
-        b = np.concatenate((isl_b[i0:i1], n_sat + gsl_e[g0:g1]))
-        indptr, head, tail, weight, length, rate = csr_from_links(
-            n,
-            a,
-            b,
-            np.concatenate((isl_len[i0:i1], gsl_len[g0:g1])),
-            np.concatenate((isl_rate[i0:i1], gsl_rate[g0:g1])),
-            hop_km,
-        )
+        indptr, head, tail, weight, length, rate = step_csr(
+            t, n_sat, n_ep, isl_off, isl_a, isl_b, isl_len, isl_rate, gsl_off, gsl_e, gsl_s,
+            gsl_len, gsl_rate, hop_km,
+        )  # fmt: skip
         inv_width, mask = bucket_plan(weight)
         if mask + 1 > slots.shape[1]:
             slots = np.empty((n_ep, mask + 1), np.int32)

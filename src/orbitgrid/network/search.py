@@ -64,6 +64,23 @@ def csr_from_links(n_nodes, a, b, length_km, rate_bps, hop_km):
 
 
 @nb.njit(cache=True)
+def step_csr(t, n_sat, n_ep, isl_off, isl_a, isl_b, isl_len, isl_rate, gsl_off, gsl_e, gsl_s,
+             gsl_len, gsl_rate, hop_km):  # fmt: skip
+    """The symmetric CSR (``csr_from_links``) of step ``t``'s links, from per-step link lists:
+    ISLs ``(isl_a, isl_b)`` and GSLs ``(gsl_s, S + gsl_e)`` in rows ``*_off[t]:*_off[t + 1]``."""
+    i0, i1 = isl_off[t], isl_off[t + 1]
+    g0, g1 = gsl_off[t], gsl_off[t + 1]
+    return csr_from_links(
+        n_sat + n_ep,
+        np.concatenate((isl_a[i0:i1], gsl_s[g0:g1])),
+        np.concatenate((isl_b[i0:i1], n_sat + gsl_e[g0:g1])),
+        np.concatenate((isl_len[i0:i1], gsl_len[g0:g1])),
+        np.concatenate((isl_rate[i0:i1], gsl_rate[g0:g1])),
+        hop_km,
+    )
+
+
+@nb.njit(cache=True)
 def bucket_plan(weight):
     """``(inverse bucket width, slot mask)`` for ``dial_search``; (0, 0) selects the heap."""
     if weight.shape[0] == 0:

@@ -16,14 +16,15 @@ overhead is not a search: it is each user's nearest visible satellite at that st
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
 
 from orbitgrid.constants import SPEED_OF_LIGHT_KM_S
-from orbitgrid.network.routing import NetworkTopology, _isl_links, _mask
-from orbitgrid.network.search import _sift_down, _sift_up, csr_from_links
+from orbitgrid.network.routing import NetworkTopology, _gsl_links, _isl_links, _mask
+from orbitgrid.network.search import _sift_down, _sift_up, step_csr
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,8 +60,6 @@ def site_paths(
     node ids it starts from (satellite ids ``< S``; endpoint ``e`` as ``S + e``). Satellites
     and endpoints that are down (``[time, …]`` masks) carry nothing and cannot be a source.
     """
-    from orbitgrid.network.routing import _gsl_links
-
     sat_ecef_km = np.ascontiguousarray(sat_ecef_km, dtype=np.float64)
     n_t, n_sat = sat_ecef_km.shape[:2]
     n_ep = topology.n_endpoints
@@ -101,8 +100,6 @@ def site_paths(
 
 def _with_up(topology: NetworkTopology, up: np.ndarray) -> NetworkTopology:
     """The topology with per-step vertical vectors (``gsl_links`` takes them per step)."""
-    import dataclasses
-
     return dataclasses.replace(topology, endpoint_up_unit=up)
 
 
@@ -131,23 +128,14 @@ def _site_steps(
     parallel); every endpoint's path is walked back for its length, hops and slowest link."""
     n_t = gsl_off.shape[0] - 1
     n_site = src_off.shape[0] - 1
-    n = n_sat + n_ep
     length = np.full((n_t, n_site, n_ep), np.nan)
     hops = np.full((n_t, n_site, n_ep), -1, np.int64)
     rate = np.full((n_t, n_site, n_ep), np.nan)
     for t in range(n_t):
-        i0, i1 = isl_off[t], isl_off[t + 1]
-        g0, g1 = gsl_off[t], gsl_off[t + 1]
-        a = np.concatenate((isl_a[i0:i1], gsl_s[g0:g1]))
-        b = np.concatenate((isl_b[i0:i1], n_sat + gsl_e[g0:g1]))
-        indptr, head, tail, weight, link_km, link_rate = csr_from_links(
-            n,
-            a,
-            b,
-            np.concatenate((isl_len[i0:i1], gsl_len[g0:g1])),
-            np.concatenate((isl_rate[i0:i1], gsl_rate[g0:g1])),
-            hop_km,
-        )
+        indptr, head, tail, weight, link_km, link_rate = step_csr(
+            t, n_sat, n_ep, isl_off, isl_a, isl_b, isl_len, isl_rate, gsl_off, gsl_e, gsl_s,
+            gsl_len, gsl_rate, hop_km,
+        )  # fmt: skip
         for k in nb.prange(n_site):
             pred = _multi_source_search(
                 indptr, head, weight, n_sat, src_nodes[src_off[k] : src_off[k + 1]],

@@ -30,7 +30,6 @@ Example::
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -219,17 +218,14 @@ class Site(_WModel):
 
     @model_validator(mode="after")
     def _fields_match_kind(self) -> Site:
+        ground_fields = {
+            "latitude": self.latitude_deg,
+            "longitude": self.longitude_deg,
+            "accelerator": self.accelerator,
+            "count": self.count,
+        }
         if self.kind == "ground_dc":
-            missing = [
-                key
-                for key, value in (
-                    ("latitude", self.latitude_deg),
-                    ("longitude", self.longitude_deg),
-                    ("accelerator", self.accelerator),
-                    ("count", self.count),
-                )
-                if value is None
-            ]
+            missing = [key for key, value in ground_fields.items() if value is None]
             if missing:
                 raise ValueError(f"a ground_dc site needs {', '.join(missing)}")
             if self.shell is not None:
@@ -239,16 +235,7 @@ class Site(_WModel):
                 raise ValueError(
                     f"a {self.kind} site needs 'shell': the constellation shell that serves"
                 )
-            given = [
-                key
-                for key, value in (
-                    ("latitude", self.latitude_deg),
-                    ("longitude", self.longitude_deg),
-                    ("accelerator", self.accelerator),
-                    ("count", self.count),
-                )
-                if value is not None
-            ]
+            given = [key for key, value in ground_fields.items() if value is not None]
             if given:
                 raise ValueError(
                     f"{', '.join(given)}: not for a {self.kind} site, whose accelerators are "
@@ -337,8 +324,3 @@ class WorkloadsConfig(_WModel):
             f"WorkloadsConfig({len(self.populations)} populations, {len(self.classes)} classes, "
             f"{len(self.sites)} sites, {len(self.options)} options)"
         )
-
-
-def expected_users(config: WorkloadsConfig) -> int:
-    """Users over all populations (each mover carries ``users``)."""
-    return int(math.fsum(p.users * p.count for p in config.populations))

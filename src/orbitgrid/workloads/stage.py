@@ -76,7 +76,6 @@ class SiteTable:
     fits: np.ndarray  # [site, class] bool
     slots: np.ndarray  # [site, class] batch slots of one server (a DC, or one satellite)
     prefill_s: np.ndarray  # [site, class]
-    decode_s: np.ndarray  # [site, class] all output tokens, at the operating batch
     capacity_per_s: np.ndarray  # [site, class] requests/s of one server at full power
     energy_j: np.ndarray  # [site, class] per request (ground DCs include the PUE)
     batch_grid: np.ndarray  # [site, class, point] batches at which the per-token time is known
@@ -371,7 +370,6 @@ class WorkloadStage:
             slowdown=np.where(delivered > 0, 1.0 / np.where(delivered > 0, delivered, 1.0), 0.0),
             output_tokens=tokens_out,
             ttft_s=np.where(usable, ttft, np.inf),
-            propagation_s=np.where(usable, rtt_s, np.inf),
             queue=queue,
             servers=servers,
             capacity_per_s=capacity,
@@ -382,7 +380,7 @@ class WorkloadStage:
 class Groups:
     """Per (step, user, class, site): ``latency_s`` (response without queueing, unloaded
     site), ``fixed_s`` (its part that does not depend on the load: round trip, transfers,
-    prefill), ``ttft_s``, ``propagation_s`` (round trip), inf where the site cannot serve;
+    prefill), ``ttft_s``, inf where the site cannot serve;
     ``slowdown [time, user, site]`` 1 / delivered fraction; ``output_tokens [class]``;
     ``queue [time, user, site]``; per (step, queue, class) ``servers`` (batch slots) and
     ``capacity_per_s``."""
@@ -392,7 +390,6 @@ class Groups:
     slowdown: np.ndarray
     output_tokens: np.ndarray
     ttft_s: np.ndarray
-    propagation_s: np.ndarray
     queue: np.ndarray
     servers: np.ndarray
     capacity_per_s: np.ndarray
@@ -616,7 +613,6 @@ def _site_table(plan: Plan, config: WorkloadsConfig) -> SiteTable:
     fits = np.zeros((n_k, n_c), bool)
     slots = np.zeros((n_k, n_c))
     prefill = np.full((n_k, n_c), np.inf)
-    decode = np.full((n_k, n_c), np.inf)
     capacity = np.zeros((n_k, n_c))
     energy = np.full((n_k, n_c), np.inf)
     batch_grid = np.ones((n_k, n_c, _BATCH_POINTS))
@@ -669,7 +665,6 @@ def _site_table(plan: Plan, config: WorkloadsConfig) -> SiteTable:
                 figures, batch_grid[k, c], tpot_grid[k, c] = point
                 slots[k, c] = float(figures.slots)
                 prefill[k, c] = float(figures.prefill_time_s)
-                decode[k, c] = float(figures.service_time_s - figures.prefill_time_s)
                 capacity[k, c] = float(figures.request_rate_per_s)
                 energy[k, c] = float(figures.energy_per_request_j) * pue
     queue_site = np.zeros(n_queues, np.int64)
@@ -686,7 +681,6 @@ def _site_table(plan: Plan, config: WorkloadsConfig) -> SiteTable:
         fits=fits,
         slots=slots,
         prefill_s=prefill,
-        decode_s=decode,
         capacity_per_s=capacity,
         energy_j=energy,
         batch_grid=batch_grid,
