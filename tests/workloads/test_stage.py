@@ -183,6 +183,18 @@ def test_bad_workload_fields_name_field_and_value(change, path):
     assert path in str(error.value)
 
 
+@pytest.mark.parametrize("route", [[[0, 0], [0, 0]], [[0, 0], [0, 179.5]]])
+def test_bad_route_geometry_names_the_population(route):
+    """Route geometry (all one point, an antipodal leg) is checked when the fleet is expanded,
+    as the run starts; the error names the population's route, not an internal mover."""
+    d = workload_scenario()
+    d["workloads"]["populations"][1]["route"] = route
+    with pytest.raises(ScenarioError) as error:
+        orbitgrid.run(scenario_from_dict(d))
+    assert error.value.path == "workloads.populations[1].route"
+    assert "ships-" not in str(error.value)
+
+
 def test_multi_source_search_matches_networkx():
     """Distances from a set of sources on random graphs equal networkx's multi-source
     Dijkstra (an independent implementation); endpoints other than sources do not relay."""

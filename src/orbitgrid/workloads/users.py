@@ -167,6 +167,7 @@ def _tracks(config: WorkloadsConfig, specs: list[tuple[int, Population, int]]) -
     flights departing every ``every`` from ``departure`` and stopping on arrival."""
     index = {id(p): i for i, p in enumerate(config.populations)}
     movers = []
+    where_of: dict[str, tuple[str, Population]] = {}
     for _, population, k in specs:
         where = f"workloads.populations[{index[id(population)]}]"
         points, route_speed, route_altitude = _route(population, where)
@@ -198,4 +199,18 @@ def _tracks(config: WorkloadsConfig, specs: list[tuple[int, Population, int]]) -
                 kind="aircraft",
             )
         movers.append(mover)
-    return mobility.build_tracks(movers)
+        where_of[mover.name] = (where, population)
+    try:
+        return mobility.build_tracks(movers)
+    except ScenarioError as error:
+        # Name the scenario field, not the mover the expansion made of it.
+        mover_name, _, field = error.path.rpartition(".")
+        if mover_name not in where_of:
+            raise
+        where, population = where_of[mover_name]
+        key = "route" if field == "waypoints" else field
+        value = population.route if key == "route" else error.value
+        message = str(error).replace(f"mover {mover_name!r}: ", "")
+        raise ScenarioError(
+            f"{where}.{key}: {message} (got {value!r})", f"{where}.{key}", value
+        ) from None
