@@ -116,34 +116,44 @@ def _network_table(network: dict[str, Any], limit: int = 12) -> Table:
 
 
 def _workloads_table(workloads: dict[str, Any]) -> Table:
-    """One row per service option: served share, latency percentiles, where it ran, energy."""
+    """One row per service option: served share, latency percentiles, where it ran, energy,
+    cost; a caption on requests that waited on devices for a link and on unpriced sites."""
     table = Table(
         title=f"AI service: {workloads['users']:,} users on {workloads['user_endpoints']} "
         f"endpoints ({workloads['moving_endpoints']} moving)"
     )
-    columns = ("option", "served", "TTFT p50 s", "response p50 s", "response p95 s",
-               "ground / cluster / overhead", "J per token")  # fmt: skip
+    columns = ("option", "served", "TTFT p50 s", "response p50 / p95 s",
+               "DC / orbit / sat / device", "J per token", "$ per M tokens")  # fmt: skip
     for column in columns:
         table.add_column(column, justify="right")
 
     def number(value: float | None, fmt: str) -> str:
         return "—" if value is None else format(value, fmt)
 
+    notes = []
     for name, figures in workloads["options"].items():
         shares = " / ".join(
-            number(figures[f"share_{kind}"], ".0%")
-            for kind in ("ground_dc", "orbital_cluster", "overhead_satellite")
+            number(figures.get(f"share_{kind}"), ".0%")
+            for kind in ("ground_dc", "orbital_cluster", "overhead_satellite", "on_device")
         )
         table.add_row(
             name,
             number(figures["served_fraction"], ".1%"),
             number(figures["ttft_p50_s"], ",.2f"),
-            number(figures["response_p50_s"], ",.2f"),
-            number(figures["response_p95_s"], ",.2f"),
+            f"{number(figures['response_p50_s'], ',.2f')} / "
+            f"{number(figures['response_p95_s'], ',.2f')}",
             shares,
             number(figures["energy_per_output_token_j"], ",.3f"),
+            number(figures.get("cost_per_million_output_tokens_usd"), ",.3f"),
         )
-    table.caption = "per population and class: workloads.csv"
+        if figures.get("deferred"):
+            notes.append(
+                f"{name}: {figures['deferred_fraction']:.2%} of requests waited on the device "
+                f"for a link (p50 {number(figures['deferred_wait_p50_s'], ',.0f')} s)"
+            )
+        if figures.get("unpriced_sites"):
+            notes.append(f"{name}: no cost, unpriced site {', '.join(figures['unpriced_sites'])}")
+    table.caption = "\n".join([*notes, "per population and class: workloads.csv"])
     return table
 
 

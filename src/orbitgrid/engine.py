@@ -168,4 +168,6 @@ def prepare(scenario: Scenario) -> tuple[Plan, Pipeline]:
         from orbitgrid.economics.stage import economics_analysis
 
         analyses.append(economics_analysis)
+    # A reducer may finish its figures once the whole summary is known (after economics).
+    analyses += [reducer.analysis for reducer in reducers if hasattr(reducer, "analysis")]
     return plan, Pipeline(stages=stages, reducers=reducers, analyses=analyses)

@@ -30,7 +30,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -45,7 +45,8 @@ from orbitgrid.units import (
 )
 
 PopulationKind = Literal["fixed", "ship", "aircraft"]
-SiteKind = Literal["ground_dc", "orbital_cluster", "overhead_satellite"]
+SiteKind = Literal["ground_dc", "orbital_cluster", "overhead_satellite", "on_device"]
+SITE_KINDS: tuple[str, ...] = get_args(SiteKind)
 DiurnalName = Literal["flat", "office", "evening"]
 
 # Hourly shapes of demand in the user's local solar time, normalised so their peak is 1.
@@ -133,6 +134,35 @@ class RequestClass(_WModel):
 Waypoint = tuple[AngleDeg, AngleDeg]
 
 
+class LinkWindow(_WModel):
+    """When a population may use its satellite link: ``duration`` every ``every``, the first
+    window opening ``start`` after the scenario start (a metered terminal switched on twice a
+    day, a field team's evening uplink). Outside the windows its users have no link at all,
+    for every option; inside, the link exists when a satellite is in view."""
+
+    every_s: DurationS = Field(alias="every", gt=0, le=366 * 86400)
+    duration_s: DurationS = Field(alias="duration", gt=0)
+    start_s: DurationS = Field(alias="start", default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _shorter_than_period(self) -> LinkWindow:
+        if self.duration_s > self.every_s:
+            raise ValueError(
+                f"duration ({self.duration_s:g} s) must not exceed every ({self.every_s:g} s)"
+            )
+        return self
+
+
+class DeviceUpdate(_WModel):
+    """Content an on-device copilot keeps current: a new version of ``size`` bytes is
+    published every ``every`` (model weights, a knowledge base); the device downloads the
+    newest over its link when it has one (after finishing the download in progress)."""
+
+    name: str = Field(min_length=1, pattern=r"^[^,\n]+$")
+    size_bytes: SizeBytes = Field(alias="size", gt=0, le=1e13)
+    every_s: DurationS = Field(alias="every", gt=0, le=366 * 86400)
+
+
 class Population(_WModel):
     """Users at one place (``fixed``), or a fleet of movers (``ship``, ``aircraft``).
 
@@ -159,6 +189,7 @@ class Population(_WModel):
     jurisdiction: str | None = Field(default=None, pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
     min_elevation_deg: AngleDeg | None = Field(alias="min_elevation", default=None, ge=0, lt=90)
     classes: list[str] | None = None
+    link_window: LinkWindow | None = None
 
     @model_validator(mode="after")
     def _where(self) -> Population:
@@ -201,6 +232,16 @@ class Site(_WModel):
     ``accelerators_per_replica``: a ground DC runs ``count // accelerators_per_replica`` copies
     of each model, each on that many accelerators (8: one HGX/DGX node); an orbital site runs
     one copy per satellite on the satellite's accelerators.
+
+    ``on_device``: an offline-first copilot on each user's device (``per: user``) or on one
+    box per endpoint (``per: endpoint``, e.g. a ship's onboard server) with ``count``
+    (default 1) ``accelerator`` running the local ``model``; it answers the share ``answers``
+    of each class's requests (class name → fraction, default 0) without any link; an option
+    that includes it sends the rest to its other sites while the user has a link and holds
+    them on the device until the next link otherwise. ``updates``: content the device keeps
+    current over its link (its staleness is reported). ``cost_per_accelerator_hour``: the
+    price of one accelerator-hour at this site (USD), which overrides the economics model
+    (``docs/workloads.md``: cost per million tokens).
     """
 
     name: str = Field(min_length=1, pattern=r"^[^,\n]+$")
@@ -215,9 +256,27 @@ class Site(_WModel):
     utilisation: Fraction | None = Field(default=None, gt=0, le=1)
     tpot_target_s: DurationS = Field(alias="tpot_target", default=0.05, gt=0, le=60)
     accelerators_per_replica: int = Field(default=8, ge=1, le=1024)
+    model: str | None = None
+    answers: dict[str, Annotated[Fraction, Field(ge=0, le=1)]] = Field(default_factory=dict)
+    per: Literal["user", "endpoint"] = "user"
+    updates: list[DeviceUpdate] = Field(default_factory=list)
+    cost_per_accelerator_hour_usd: float | None = Field(
+        alias="cost_per_accelerator_hour", default=None, ge=0, le=1e4
+    )
 
     @model_validator(mode="after")
     def _fields_match_kind(self) -> Site:
+        device_fields = {"model": self.model, "answers": self.answers or None,
+                         "updates": self.updates or None}  # fmt: skip
+        if self.kind == "on_device":
+            if self.accelerator is None or self.model is None:
+                raise ValueError("an on_device site needs accelerator and model (the local one)")
+            if self.shell is not None or self.latitude_deg is not None:
+                raise ValueError("an on_device site is on each user's device: no shell or place")
+            return self
+        given = [key for key, value in device_fields.items() if value is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)}: only for an on_device site")
         ground_fields = {
             "latitude": self.latitude_deg,
             "longitude": self.longitude_deg,
@@ -309,13 +368,31 @@ class WorkloadsConfig(_WModel):
                     f"populations[{i}].classes: unknown class {', '.join(map(repr, unknown))}; "
                     f"defined: {', '.join(sorted(class_names))}"
                 )
+        for i, site in enumerate(self.sites):
+            if site.model is not None and site.model not in catalog:
+                raise ValueError(
+                    f"sites[{i}].model: unknown model {site.model!r}; the catalog has "
+                    f"{', '.join(sorted(catalog))}"
+                )
+            unknown = sorted(set(site.answers) - class_names)
+            if unknown:
+                raise ValueError(
+                    f"sites[{i}].answers: unknown class {', '.join(map(repr, unknown))}; "
+                    f"defined: {', '.join(sorted(class_names))}"
+                )
         site_names = {s.name for s in self.sites}
+        devices = {s.name for s in self.sites if s.kind == "on_device"}
         for i, option in enumerate(self.options):
             unknown = sorted(set(option.sites) - site_names)
             if unknown:
                 raise ValueError(
                     f"options[{i}].sites: unknown site {', '.join(map(repr, unknown))}; "
                     f"defined: {', '.join(sorted(site_names))}"
+                )
+            if len(devices & set(option.sites)) > 1:
+                raise ValueError(
+                    f"options[{i}].sites: at most one on_device site per option (got "
+                    f"{', '.join(sorted(devices & set(option.sites)))})"
                 )
         return self
 

@@ -42,18 +42,31 @@ from orbitgrid.network.stage import constellation_index
 from orbitgrid.orbits.frames import inertial_to_ecef_km
 from orbitgrid.orbits.timescale import gmst_rad
 from orbitgrid.plan import Plan
-from orbitgrid.workloads import serving
-from orbitgrid.workloads.config import Site, WorkloadsConfig
+from orbitgrid.workloads import offline, serving
+from orbitgrid.workloads.config import SITE_KINDS, Site, WorkloadsConfig
 from orbitgrid.workloads.placement import POLICIES, PlacementProblem
 from orbitgrid.workloads.queueing import fluid_backlog, mmc_wait
 from orbitgrid.workloads.users import UserTable, build_users, local_solar_hour
 
 # Bound on block steps × users × classes × sites handled at once (8 MB per float64 array).
 GROUP_STEPS_PER_BLOCK = 1_000_000
-# Quantiles of the exponential tail of an M/M/c wait used as quadrature points when the
-# step's requests are spread over the response-time histogram (each carries 1/4 of the tail).
-WAIT_TAIL_QUANTILES = (0.125, 0.375, 0.625, 0.875)
-SITE_KINDS = ("ground_dc", "orbital_cluster", "overhead_satellite")
+
+
+def _exponential_quartile_means() -> np.ndarray:
+    """Mean of a unit exponential within each of its quartiles, E[X | q_j < F(X) < q_j+1]:
+    the quadrature points of the exponential tail of an M/M/c wait (in units of 1/θ), each
+    carrying 1/4 of the tail. Their average is exactly 1, so the mean wait is kept."""
+    edges = -np.log1p(-np.array([0.0, 0.25, 0.5, 0.75]))  # x at F = 0, ¼, ½, ¾
+    upper = np.append(edges[1:], np.inf)
+    survive_lo, survive_hi = np.exp(-edges), np.exp(-upper)
+    # ∫ x e^−x dx over [a, b] = (a + 1) e^−a − (b + 1) e^−b, divided by the mass ¼.
+    with np.errstate(invalid="ignore"):
+        hi_term = np.where(np.isinf(upper), 0.0, (upper + 1.0) * survive_hi)
+    return ((edges + 1.0) * survive_lo - hi_term) / (survive_lo - survive_hi)
+
+
+# Quadrature points of the exponential tail of an M/M/c wait (units of 1/θ).
+WAIT_TAIL_POINTS = _exponential_quartile_means()
 
 _TO = ("time", "option")
 # Batches (geometric from 1 to the memory limit) at which the per-token time is tabulated.
@@ -83,6 +96,11 @@ class SiteTable:
     queue_site: np.ndarray  # [queue] the site of each queue
     dc_endpoint: np.ndarray  # [site] endpoint id of a ground DC in the graph, −1 otherwise
     replicas: np.ndarray  # [site] model copies of a ground DC (1 per satellite for orbital)
+    # [queue] identical independent servers behind a queue: the devices of an on_device
+    # site's endpoint (its users, or 1 per endpoint); 1 for every other queue.
+    queue_units: np.ndarray
+    local_share: np.ndarray  # [site, class] share an on_device site answers (0 elsewhere)
+    accelerators: np.ndarray  # [site] accelerators of one server (DC replica, satellite, device)
 
 
 class WorkloadStage:
@@ -95,7 +113,14 @@ class WorkloadStage:
             ("offered_per_s", _TO, "1/s", "requests offered"),
             ("served_per_s", _TO, "1/s", "requests served"),
             ("dropped_per_s", _TO, "1/s", "requests dropped (no site, no capacity, over budget)"),
-            ("queued", _TO, "1", "requests waiting in the sites' queues at the end of the step"),
+            (
+                "queued",
+                _TO,
+                "1",
+                "requests waiting at the end of the step: in the sites' queues and, offline, "
+                "on the users' devices",
+            ),
+            ("outbox_bytes", _TO, "B", "bytes of requests held on devices waiting for a link"),
             (
                 "response_time_s",
                 ("time", "option", "user"),
@@ -124,7 +149,7 @@ class WorkloadStage:
                 None,
             )
         self.users: UserTable = build_users(self.config)
-        self.sites = _site_table(plan, self.config)
+        self.sites = _site_table(plan, self.config, self.users)
         self.endpoints = _graph_endpoints(self.users, self.sites, scenario.network)
         self.topology = build_topology(scenario.network, constellation_index(plan), self.endpoints)
         n_users = len(self.users)
@@ -141,6 +166,16 @@ class WorkloadStage:
                 self._sources.append(np.arange(members.start, members.stop, dtype=np.int64))
         self.classes = self.config.classes
         self.summary: Any = None
+        # Every (on_device site, update stream) pair, in site order.
+        self.update_streams = [
+            (k, update)
+            for k, site in enumerate(self.config.sites)
+            if site.kind == "on_device"
+            for update in site.updates
+        ]
+        self._upload_bytes = np.array(
+            [c.upload_bytes + c.prompt_tokens.mean * c.bytes_per_token for c in self.classes]
+        )
 
     # ---------------------------------------------------------------- contract
 
@@ -156,9 +191,12 @@ class WorkloadStage:
 
     def initial_state(self, plan: Plan) -> dict[str, np.ndarray]:
         n_opt = len(self.config.options)
+        n_u = len(self.users)
         return {
             "backlog": np.zeros((n_opt, self.sites.n_queues)),
-            "serving_satellite": np.full(len(self.users), -1, np.int64),
+            "serving_satellite": np.full(n_u, -1, np.int64),
+            "outbox": np.stack([offline.new_outbox(n_u, len(self.classes))] * n_opt),
+            "versions": offline.new_versions(n_u, len(self.update_streams), 0.0),
         }
 
     def reducer(self, plan: Plan):
@@ -209,11 +247,13 @@ class WorkloadStage:
         users = self.users
         n_t, n_u = len(t_s), len(users)
         lat, lon, alt, active = users.positions(t_s)
+        # Outside its link windows an endpoint has no ground link, for every option.
+        reachable = active & users.link_open(t_s)
         user_ecef, user_up = users.ecef(lat, lon, alt)
         n_dc = self._dc_ecef.shape[0]
         ep_ecef = np.concatenate([user_ecef, np.broadcast_to(self._dc_ecef, (n_t, n_dc, 3))], 1)
         ep_up = np.concatenate([user_up, np.broadcast_to(self._dc_up, (n_t, n_dc, 3))], 1)
-        ep_down = np.concatenate([~active, np.zeros((n_t, n_dc), bool)], 1)
+        ep_down = np.concatenate([~reachable, np.zeros((n_t, n_dc), bool)], 1)
         paths = site_paths(
             sat_ecef_km, ep_ecef, ep_up, self.topology, self._sources, endpoint_down=ep_down
         )
@@ -222,6 +262,21 @@ class WorkloadStage:
         state["serving_satellite"] = near[-1].copy() if n_t else state["serving_satellite"]
         groups = self._groups(paths, fraction, near, n_u)
         demand = self._demand(times, lon, active)
+        linked = near >= 0
+        if self.update_streams:
+            stale = offline.staleness(
+                linked,
+                paths.overhead_rate_bps[:, :n_u],
+                self._devices_per_endpoint(),
+                t_s,
+                step_s,
+                np.array([u.size_bytes for _, u in self.update_streams]),
+                np.array([u.every_s for _, u in self.update_streams]),
+                0.0,
+                state["versions"],
+            )
+            if self.summary is not None:
+                self.summary.fold_staleness(stale, active, step_s)
         outputs: dict[str, np.ndarray] = {
             "user_latitude_deg": lat.astype(np.float32),
             "user_longitude_deg": lon.astype(np.float32),
@@ -231,19 +286,37 @@ class WorkloadStage:
         for o, option in enumerate(self.config.options):
             allowed = self._allowed(option)
             latency = np.where(allowed[None, :, None, :], groups.latency_s, np.inf)
+            device = self._device_site(option)
+            outbox = None
+            if device is None:
+                remote_per_s, local_per_s = demand, None
+            else:
+                # Offline first: the device answers its share; the rest goes out now if the
+                # user has a link, else waits on the device for one.
+                can = np.isfinite(latency[..., device])
+                local_per_s = demand * np.where(can, self.sites.local_share[device], 0.0)
+                held_in = state["outbox"][o][..., 0].sum()
+                outbox = offline.run_outbox(
+                    (demand - local_per_s) * step_s, linked, t_s, step_s, state["outbox"][o]
+                )
+                remote_per_s = (outbox.direct + outbox.released) / step_s
+                latency_remote = latency.copy()
+                latency_remote[..., device] = np.inf
             problem = PlacementProblem(
-                latency_s=latency,
+                latency_s=latency if device is None else latency_remote,
                 energy_j=np.broadcast_to(self.sites.energy_j.T[None, None], latency.shape),
-                demand_per_s=demand,
+                demand_per_s=remote_per_s,
                 queue=groups.queue,
                 capacity_per_s=groups.capacity_per_s,
                 spill_utilisation=option.spill_utilisation,
                 preference=self._preference(option),
             )
-            share = POLICIES[option.policy](problem)
+            placed = POLICIES[option.policy](problem) * remote_per_s[..., None]
+            if device is not None:
+                placed[..., device] += local_per_s
             flows = _serve(
-                share * demand[..., None],
-                demand,
+                placed,
+                remote_per_s if device is None else remote_per_s + local_per_s,
                 latency,
                 groups,
                 self.sites,
@@ -251,14 +324,18 @@ class WorkloadStage:
                 state["backlog"][o],
                 step_s,
             )
+            if outbox is not None:
+                flows = self._with_outbox(flows, outbox, demand, held_in, step_s)
             state["backlog"][o] = flows.backlog_out
             per_option.append(flows)
             if self.summary is not None:
-                self.summary.fold(o, flows, step_s)
+                self.summary.fold(o, flows, step_s, device=-1 if device is None else device)
         if self.summary is not None:
             self.summary.fold_users(handovers, active, step_s)
-        for name in ("offered_per_s", "served_per_s", "dropped_per_s", "queued"):
-            outputs[name] = np.stack([getattr(f, name) for f in per_option], 1).astype(np.float32)
+        for name in ("offered_per_s", "served_per_s", "dropped_per_s", "queued", "outbox_bytes"):
+            outputs[name] = np.stack(
+                [np.zeros(n_t) if getattr(f, name) is None else getattr(f, name)
+                 for f in per_option], 1).astype(np.float32)  # fmt: skip
         outputs["response_time_s"] = np.stack([f.user_response_s for f in per_option], 1).astype(
             np.float32
         )
@@ -278,6 +355,36 @@ class WorkloadStage:
             * factor
             * active[..., None]
             * users.class_mask[None]
+        )
+
+    def _device_site(self, option) -> int | None:
+        """Index of the option's on_device site (at most one), None without one."""
+        for k, site in enumerate(self.config.sites):
+            if site.kind == "on_device" and site.name in option.sites:
+                return k
+        return None
+
+    def _devices_per_endpoint(self) -> np.ndarray:
+        """``[user]`` devices downloading updates over each endpoint's link (``per: user``:
+        one per user; ``per: endpoint``: one) — the first on_device site's setting."""
+        k = self.update_streams[0][0]
+        per_user = self.config.sites[k].per == "user"
+        return self.users.users if per_user else np.ones(len(self.users))
+
+    def _with_outbox(self, flows, outbox, demand_per_s, held_in, step_s) -> Flows:
+        """Per-step totals of an offline-first option: requests arrive at ``demand`` (not at
+        what the placement saw), and those held on the devices (``held_in`` before the
+        block) count as queued."""
+        held = outbox.held_end.sum((1, 2))
+        held_before = np.concatenate([[held_in], held[:-1]])
+        return dataclasses.replace(
+            flows,
+            offered_per_s=demand_per_s.sum((1, 2)),
+            offered=demand_per_s * step_s,
+            queued=flows.queued + held,
+            backlog_change=flows.backlog_change + held - held_before,
+            outbox=outbox,
+            outbox_bytes=(outbox.held_end * self._upload_bytes).sum((1, 2)),
         )
 
     def _preference(self, option) -> np.ndarray:
@@ -328,6 +435,16 @@ class WorkloadStage:
                     f_sat[..., None] * sites.capacity_per_s[k][None, None, :]
                 )
                 servers[:, q0 : q0 + f_sat.shape[1], :] = (f_sat[..., None] > 0) * sites.slots[k]
+            elif site.kind == "on_device":
+                # On the user's own device: no link, no transfer; a queue per endpoint, whose
+                # devices (queue_units) each serve with the device's batch slots.
+                one_way_ms[:, :, k] = 0.0
+                rate_bps[:, :, k] = np.inf
+                delivered[:, :, k] = 1.0
+                queue[:, :, k] = q0 + np.arange(n_u)[None, :]
+                units = sites.queue_units[q0 : q0 + n_u]
+                capacity[:, q0 : q0 + n_u, :] = units[:, None] * sites.capacity_per_s[k]
+                servers[:, q0 : q0 + n_u, :] = sites.slots[k]
             else:
                 r = sites.routed[k]
                 one_way_ms[:, :, k] = paths.latency_ms[:, r, :n_u]
@@ -424,6 +541,8 @@ class Flows:
     user_response_s: np.ndarray
     backlog_out: np.ndarray
     backlog_change: np.ndarray  # [time]
+    outbox: offline.OutboxFlows | None = None  # offline-first options only
+    outbox_bytes: np.ndarray | None = None  # [time]
 
 
 def _serve(placed_per_s, demand_per_s, latency, groups, sites, classes, backlog_in, step_s):
@@ -458,9 +577,12 @@ def _serve(placed_per_s, demand_per_s, latency, groups, sites, classes, backlog_
                               tpot, groups.queue)  # fmt: skip
     finite = np.isfinite(latency)
     servers_q = np.where(lam_q > 0, _mix(groups.servers, lam_qc), groups.servers.max(-1))
+    # A queue of identical devices (queue_units of them) is that many independent M/M/c
+    # queues, each with its share of the arrivals: the wait of one of them.
+    units = sites.queue_units[None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
-        mu_q = np.where(servers_q > 0, cap_mix / servers_q, 0.0)
-    steady = mmc_wait(servers_q, np.minimum(lam_q, 0.999999 * servers_q * mu_q), mu_q)
+        mu_q = np.where(servers_q > 0, cap_mix / (units * servers_q), 0.0)
+    steady = mmc_wait(servers_q, np.minimum(lam_q / units, 0.999999 * servers_q * mu_q), mu_q)
     # Per group: the queue's wait quadrature.
     q_idx = groups.queue  # [time, user, site]
     t_idx = np.arange(n_t)[:, None, None]
@@ -468,9 +590,9 @@ def _serve(placed_per_s, demand_per_s, latency, groups, sites, classes, backlog_
     theta = steady.decay_rate_per_s[t_idx, q_idx][:, :, None, :]
     queued_frac = fluid.queued_fraction[t_idx, q_idx][:, :, None, :]
     fluid_wait = fluid.mean_queued_wait_s[t_idx, q_idx][:, :, None, :]
-    tail = np.asarray(WAIT_TAIL_QUANTILES)
+    tail = WAIT_TAIL_POINTS
     with np.errstate(invalid="ignore", divide="ignore"):
-        tail_points = -np.log1p(-tail) / np.maximum(theta[..., None], 1e-300)
+        tail_points = tail / np.maximum(theta[..., None], 1e-300)
     shape = (*latency.shape, 2 + len(tail))
     points = np.zeros(shape)
     weights = np.zeros(shape)
@@ -605,9 +727,9 @@ def _handovers(near, last):
     return out
 
 
-def _site_table(plan: Plan, config: WorkloadsConfig) -> SiteTable:
+def _site_table(plan: Plan, config: WorkloadsConfig, users: UserTable) -> SiteTable:
     """Resolve each site: its shell's satellites and spacecraft, and the serving figures of
-    every class's model on its accelerators."""
+    every class's model on its accelerators (an on_device site: of its local model)."""
     shells = {shell.name: shell for shell in plan.shells}
     n_k, n_c = len(config.sites), len(config.classes)
     fits = np.zeros((n_k, n_c), bool)
@@ -623,9 +745,12 @@ def _site_table(plan: Plan, config: WorkloadsConfig) -> SiteTable:
     satellites: list[slice | None] = []
     dc_endpoint = np.full(n_k, -1, np.int64)
     replicas = np.ones(n_k, np.int64)
+    local_share = np.zeros((n_k, n_c))
+    accelerators = np.zeros(n_k)
+    unit_blocks: dict[int, np.ndarray] = {}
     n_routed = 0
     for k, site in enumerate(config.sites):
-        if site.kind != "overhead_satellite":
+        if site.kind in ("ground_dc", "orbital_cluster"):
             routed[k] = n_routed
             queue0[k] = n_routed
             n_routed += 1
@@ -640,6 +765,13 @@ def _site_table(plan: Plan, config: WorkloadsConfig) -> SiteTable:
             satellites.append(None)
             dc_endpoint[k] = n_dc
             n_dc += 1
+        elif site.kind == "on_device":
+            accelerator, count, pue = site.accelerator, site.count or 1, 1.0
+            satellites.append(None)
+            queue0[k] = n_queues
+            n_queues += len(users)
+            unit_blocks[k] = users.users if site.per == "user" else np.ones(len(users))
+            local_share[k] = [site.answers.get(c.name, 0.0) for c in config.classes]
         else:
             if site.shell not in shells:
                 raise ScenarioError(
@@ -655,12 +787,17 @@ def _site_table(plan: Plan, config: WorkloadsConfig) -> SiteTable:
             if site.kind == "overhead_satellite":
                 queue0[k] = n_queues
                 n_queues += shell.size
+        accelerators[k] = count
+        # A device runs llama.cpp-class software (its per-step overhead), sites a serving stack.
         assumptions = serving.DATACENTER_STACK
+        if site.kind == "on_device":
+            assumptions = serving.LLAMA_CPP_EDGE
         if site.utilisation is not None:
             assumptions = dataclasses.replace(assumptions, compute_utilisation=site.utilisation)
         for c, request in enumerate(config.classes):
-            point = _operating_point(request, accelerator, count, assumptions, site)
-            fits[k, c] = point is not None
+            model = site.model or request.model
+            point = _operating_point(request, model, accelerator, count, assumptions, site)
+            fits[k, c] = point is not None and (site.kind != "on_device" or local_share[k, c] > 0)
             if point is not None:
                 figures, batch_grid[k, c], tpot_grid[k, c] = point
                 slots[k, c] = float(figures.slots)
@@ -668,8 +805,14 @@ def _site_table(plan: Plan, config: WorkloadsConfig) -> SiteTable:
                 capacity[k, c] = float(figures.request_rate_per_s)
                 energy[k, c] = float(figures.energy_per_request_j) * pue
     queue_site = np.zeros(n_queues, np.int64)
+    queue_units = np.ones(n_queues)
     for k, site in enumerate(config.sites):
-        width = satellites[k].stop - satellites[k].start if site.kind == "overhead_satellite" else 1
+        width = 1
+        if site.kind == "overhead_satellite":
+            width = satellites[k].stop - satellites[k].start
+        elif site.kind == "on_device":
+            width = len(users)
+            queue_units[queue0[k] : queue0[k] + width] = unit_blocks[k]
         queue_site[queue0[k] : queue0[k] + width] = k
     return SiteTable(
         sites=tuple(config.sites),
@@ -688,10 +831,13 @@ def _site_table(plan: Plan, config: WorkloadsConfig) -> SiteTable:
         queue_site=queue_site,
         dc_endpoint=dc_endpoint,
         replicas=replicas,
+        queue_units=queue_units,
+        local_share=local_share,
+        accelerators=accelerators,
     )
 
 
-def _operating_point(request, accelerator, count, assumptions, site: Site):
+def _operating_point(request, model, accelerator, count, assumptions, site: Site):
     """The serving figures of ``request``'s model on a site at its operating batch: the
     largest batch whose time per output token under full load stays within the site's
     ``tpot_target`` (serving stacks cap the batch for this; MLPerf Inference v4.1's Llama 2
@@ -699,7 +845,7 @@ def _operating_point(request, accelerator, count, assumptions, site: Site):
     none does; with the per-token time at ``_BATCH_POINTS`` batches up to it (a lighter load
     decodes faster). None when the model does not fit the site's memory."""
     full = serving.llm_serving_capacity(
-        request.model,
+        model,
         accelerator,
         count,
         request.prompt_tokens.mean,
@@ -711,7 +857,7 @@ def _operating_point(request, accelerator, count, assumptions, site: Site):
     largest = float(full.max_batch)
     candidates = np.round(np.geomspace(1.0, largest, _BATCH_POINTS))
     figures = serving.llm_serving_capacity(
-        request.model,
+        model,
         accelerator,
         count,
         request.prompt_tokens.mean,
@@ -723,7 +869,7 @@ def _operating_point(request, accelerator, count, assumptions, site: Site):
     meets = np.flatnonzero(tpot <= site.tpot_target_s)
     pick = int(meets[-1]) if meets.size else 0
     operating = serving.llm_serving_capacity(
-        request.model,
+        model,
         accelerator,
         count,
         request.prompt_tokens.mean,

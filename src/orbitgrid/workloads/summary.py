@@ -18,11 +18,12 @@ import numpy as np
 
 from orbitgrid.contract import Arrays, Chunk
 from orbitgrid.plan import Plan
+from orbitgrid.workloads.config import SITE_KINDS
 
 _LOG_LO, _LOG_HI = -3.0, 5.0  # histogram range: 1 ms … 10⁵ s
 PERCENTILES = (50.0, 95.0, 99.0)
 _COUNTERS = ("offered", "served", "dropped_late", "dropped_capacity", "dropped_no_site",
-             "output_tokens", "energy_j", "response_s_sum")  # fmt: skip
+             "output_tokens", "energy_j", "response_s_sum", "deferred")  # fmt: skip
 
 
 class WorkloadSummary:
@@ -37,9 +38,16 @@ class WorkloadSummary:
         self.bins = config.histogram_bins
         shape = (self.n_opt, self.n_pop, self.n_cls)
         self.counters = {name: np.zeros(shape) for name in _COUNTERS}
-        self.by_kind = np.zeros((*shape, 3))  # served per site kind
+        self.by_kind = np.zeros((*shape, len(SITE_KINDS)))  # served per site kind
         self.hist_response = np.zeros((*shape, self.bins))
         self.hist_ttft = np.zeros((*shape, self.bins))
+        # Offline first: waits on the device of the requests sent when a link came, and the
+        # largest outbox of one device (bytes) per population.
+        self.hist_deferred_wait = np.zeros((*shape, self.bins))
+        self.outbox_max_bytes = np.zeros((self.n_opt, self.n_pop))
+        self.has_device = np.zeros(self.n_opt, bool)
+        self.hist_staleness = np.zeros((self.n_pop, len(stage.update_streams), self.bins))
+        self.staleness_max_s = np.zeros((self.n_pop, len(stage.update_streams)))
         self.queued_end = np.zeros(self.n_opt)
         self.backlog_change = np.zeros(self.n_opt)
         n_users = len(stage.users)
@@ -51,12 +59,20 @@ class WorkloadSummary:
         self._kind = sites.kind_code
         self._energy_j = np.where(np.isfinite(sites.energy_j), sites.energy_j, 0.0)  # [site, cls]
         self._output_tokens = np.array([c.output_tokens.mean for c in config.classes])
+        # Accelerator-seconds per served request [site, class] and their sums per option.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self._accelerator_s = np.where(
+                sites.capacity_per_s > 0, sites.accelerators[:, None] / sites.capacity_per_s, 0.0
+            )
+        self.accelerator_s = np.zeros((*shape, len(config.sites)))
+        self._options: dict[str, Any] = {}
 
     def update(self, plan: Plan, chunk: Chunk, arrays: Arrays) -> None:
         """Nothing: the stage folds every block itself (``fold``)."""
 
-    def fold(self, option: int, flows, step_s: float) -> None:
-        """Fold one option's ``stage.Flows`` of a block of steps."""
+    def fold(self, option: int, flows, step_s: float, device: int = -1) -> None:
+        """Fold one option's ``stage.Flows`` of a block of steps (``device``: the option's
+        on_device site, −1 without one)."""
         pop = self._population
         c = self.counters
         served = flows.served  # [time, user, class, site]
@@ -71,19 +87,46 @@ class WorkloadSummary:
         per_site = served.sum(0)  # [user, class, site]
         np.add.at(c["output_tokens"][option], pop, per_site.sum(-1) * self._output_tokens)
         np.add.at(c["energy_j"][option], pop, (per_site * self._energy_j.T[None]).sum(-1))
-        for kind in range(3):
+        np.add.at(self.accelerator_s[option], pop, per_site * self._accelerator_s.T[None])
+        for kind in range(len(SITE_KINDS)):
             np.add.at(
                 self.by_kind[option, :, :, kind], pop, per_site[..., self._kind == kind].sum(-1)
             )
+        outbox = flows.outbox
+        if outbox is None:
+            deferred_share = np.zeros(served.shape[:3])
+            deferred_wait = np.zeros((*served.shape[:3], 1))
+        else:
+            self.has_device[option] = True
+            sent = outbox.direct + outbox.released
+            with np.errstate(invalid="ignore", divide="ignore"):
+                deferred_share = np.where(sent > 0, outbox.released / sent, 0.0)
+            deferred_wait = outbox.wait_points_s
+            np.add.at(c["deferred"][option], pop, outbox.released.sum(0))
+            _spread(outbox.released, deferred_wait, pop, self.hist_deferred_wait[option],
+                    _LOG_LO, _LOG_HI)  # fmt: skip
+            devices = self.stage.sites.queue_units[self.stage.sites.queue0[device] :][: len(pop)]
+            per_device = (outbox.held_end * self.stage._upload_bytes).sum(2) / devices
+            np.maximum.at(self.outbox_max_bytes[option], pop, per_device.max(0, initial=0.0))
         response_sum = np.zeros(self.hist_response.shape[1:3])
         _histograms(
             served, flows.latency_s, flows.ttft_s, flows.wait_points_s, flows.wait_weights,
+            deferred_share, deferred_wait, device,
             pop, self.hist_response[option], self.hist_ttft[option], response_sum,
             _LOG_LO, _LOG_HI,
         )  # fmt: skip
         c["response_s_sum"][option] += response_sum
         self.queued_end[option] = flows.queued[-1] if len(flows.queued) else 0.0
         self.backlog_change[option] += flows.backlog_change.sum()
+
+    def fold_staleness(self, stale_s: np.ndarray, active: np.ndarray, step_s: float) -> None:
+        """Fold ``[time, user, stream]`` staleness, weighted by active users × time."""
+        weight = active * self.stage.users.users[None, :] * step_s
+        for s in range(stale_s.shape[2]):
+            _spread(weight[..., None], stale_s[..., s, None, None], self._population,
+                    self.hist_staleness[:, s, None], _LOG_LO, _LOG_HI)  # fmt: skip
+            largest = np.where(active, stale_s[..., s], 0.0).max(0, initial=0.0)
+            np.maximum.at(self.staleness_max_s[:, s], self._population, largest)
 
     def fold_users(self, handovers: np.ndarray, active: np.ndarray, step_s: float) -> None:
         self.handovers += handovers
@@ -94,7 +137,6 @@ class WorkloadSummary:
     def finalize(self, plan: Plan) -> dict[str, Any]:
         config = self.stage.config
         options = {}
-        self._rows = []
         for o, option in enumerate(config.options):
             total = {name: float(v[o].sum()) for name, v in self.counters.items()}
             options[option.name] = {
@@ -106,30 +148,35 @@ class WorkloadSummary:
                     self.hist_response[o].sum((0, 1)),
                     self.hist_ttft[o].sum((0, 1)),
                 ),
+                **self._offline(
+                    o,
+                    total,
+                    self.hist_deferred_wait[o].sum((0, 1)),
+                    self.outbox_max_bytes[o].max(initial=0.0),
+                ),
                 "queued_at_end": _number(self.queued_end[o]),
                 "per_population": {},
             }
             for p, population in enumerate(config.populations):
                 for k, request in enumerate(config.classes):
+                    counts = {name: float(v[o, p, k]) for name, v in self.counters.items()}
                     figures = self._figures(
-                        {name: float(v[o, p, k]) for name, v in self.counters.items()},
+                        counts,
                         self.by_kind[o, p, k],
                         self.hist_response[o, p, k],
                         self.hist_ttft[o, p, k],
+                    )
+                    figures.update(
+                        self._offline(
+                            o, counts, self.hist_deferred_wait[o, p, k], self.outbox_max_bytes[o, p]
+                        )
                     )
                     if figures["offered"] == 0:
                         continue
                     per_population = options[option.name]["per_population"]
                     per_population.setdefault(population.name, {})[request.name] = figures
-                    self._rows.append(
-                        {
-                            "option": option.name,
-                            "population": population.name,
-                            "population_kind": population.kind,
-                            "class": request.name,
-                            **figures,
-                        }
-                    )
+        # The same dicts as in the run's summary: the analysis adds costs to them in place.
+        self._options = options
         users = self.stage.users
         movers = users.kind != "fixed"
         handovers_per_h = None
@@ -144,8 +191,43 @@ class WorkloadSummary:
                 "handovers_per_mover_hour": handovers_per_h,
                 "percentile_relative_error": float(10 ** ((_LOG_HI - _LOG_LO) / self.bins) - 1),
                 "options": options,
+                **self._staleness(),
             }
         }
+
+    def _offline(self, option: int, total, hist_wait, outbox_max_bytes) -> dict[str, Any]:
+        """Figures of an offline-first option: requests that waited for a link, how long
+        (p50/p95/p99 of the wait on the device), the largest outbox of one device."""
+        if not self.has_device[option]:
+            return {}
+        figures: dict[str, Any] = {
+            "deferred": total["deferred"],
+            "deferred_fraction": _ratio(total["deferred"], total["offered"]),
+        }
+        for q, value in zip(PERCENTILES, _percentiles(hist_wait, PERCENTILES), strict=True):
+            figures[f"deferred_wait_p{q:g}_s"] = _number(value)
+        figures["outbox_max_bytes_per_device"] = float(outbox_max_bytes)
+        return figures
+
+    def _staleness(self) -> dict[str, Any]:
+        """``devices``: per on_device site, population and update stream, the age of what
+        the devices hold (p50/p95 over users × time, and the largest)."""
+        streams = self.stage.update_streams
+        if not streams:
+            return {}
+        sites = self.stage.config.sites
+        devices: dict[str, Any] = {}
+        for s, (k, update) in enumerate(streams):
+            site = devices.setdefault(sites[k].name, {"per_population": {}})
+            for p, population in enumerate(self.stage.config.populations):
+                p50, p95 = _percentiles(self.hist_staleness[p, s], (50.0, 95.0))
+                site["per_population"].setdefault(population.name, {})[update.name] = {
+                    "staleness_p50_s": _number(p50),
+                    "staleness_p95_s": _number(p95),
+                    "staleness_max_s": _number(self.staleness_max_s[p, s]),
+                    "published_every_s": update.every_s,
+                }
+        return {"devices": devices}
 
     def _figures(self, total, by_kind, hist_response, hist_ttft) -> dict[str, Any]:
         offered = total["offered"]
@@ -165,27 +247,56 @@ class WorkloadSummary:
             for q, value in zip(PERCENTILES, values, strict=True):
                 figures[f"{name}_p{q:g}_s"] = _number(value)
         figures["response_mean_s"] = _ratio(total["response_s_sum"], served)
-        for kind, value in zip(("ground_dc", "orbital_cluster", "overhead_satellite"), by_kind,
-                               strict=True):  # fmt: skip
+        for kind, value in zip(SITE_KINDS, by_kind, strict=True):
             figures[f"share_{kind}"] = _ratio(float(value), served)
         figures["energy_per_output_token_j"] = _ratio(total["energy_j"], total["output_tokens"])
         figures["output_tokens"] = total["output_tokens"]
         return figures
 
+    def analysis(self, plan: Plan, summary: dict[str, Any]) -> dict[str, Any]:
+        """Costs per million output tokens (``workloads.costs``), once the economics of the
+        run are known."""
+        from orbitgrid.workloads.costs import price_options
+
+        tokens = self.counters["output_tokens"]
+        return {"workloads": price_options(plan.scenario, summary, self.accelerator_s, tokens)}
+
     def write(self, folder: Path) -> None:
         """``workloads.csv``: one row per option × population × class with demand."""
         from orbitgrid.runs import write_csv
 
+        config = self.stage.config
+        kinds = {p.name: p.kind for p in config.populations}
+        self._rows = [
+            {
+                "option": option_name,
+                "population": population,
+                "population_kind": kinds[population],
+                "class": class_name,
+                **{k: v for k, v in figures.items() if k != "unpriced_sites"},
+                "unpriced_sites": " ".join(figures.get("unpriced_sites", [])),
+            }
+            for option_name, option in self._options.items()
+            for population, classes in option["per_population"].items()
+            for class_name, figures in classes.items()
+        ]
         if self._rows:
-            write_csv(folder / "workloads.csv", self._rows, list(self._rows[0]))
+            # Offline-first options add columns; other rows leave them empty.
+            fields = list(dict.fromkeys(key for row in self._rows for key in row))
+            write_csv(folder / "workloads.csv", self._rows, fields)
 
 
 @nb.njit(cache=True)
-def _histograms(served, latency, ttft, points, weights, pop, h_resp, h_ttft, resp_sum, lo, hi):
+def _histograms(served, latency, ttft, points, weights, deferred_share, deferred_wait, device,
+                pop, h_resp, h_ttft, resp_sum, lo, hi):  # fmt: skip
     """Spread each group's served requests over the wait quadrature points into the
-    per-(population, class) histograms of response time and time to first token."""
+    per-(population, class) histograms of response time and time to first token. At remote
+    sites (all but ``device``) the share ``deferred_share [time, user, class]`` of them
+    waited on the device first, ``deferred_wait [time, user, class, point]`` (equal
+    weights)."""
     n_t, n_u, n_c, n_k = served.shape
     n_j = points.shape[-1]
+    n_d = deferred_wait.shape[-1]
     bins = h_resp.shape[-1]
     scale = bins / (hi - lo)
     for t in range(n_t):
@@ -201,17 +312,43 @@ def _histograms(served, latency, ttft, points, weights, pop, h_resp, h_ttft, res
                         norm += weights[t, u, c, k, j]
                     if not norm > 0.0:
                         continue
+                    phi = 0.0 if k == device else deferred_share[t, u, c]
                     for j in range(n_j):
                         w = weights[t, u, c, k, j]
                         if not w > 0.0:
                             continue
                         mass = s * w / norm
                         wait = points[t, u, c, k, j]
-                        x = latency[t, u, c, k] + wait
-                        y = ttft[t, u, c, k] + wait
-                        resp_sum[p, c] += mass * x
-                        h_resp[p, c, _bin(x, lo, scale, bins)] += mass
-                        h_ttft[p, c, _bin(y, lo, scale, bins)] += mass
+                        for d in range(-1, n_d if phi > 0.0 else 0):
+                            if d < 0:
+                                part = mass * (1.0 - phi)
+                                extra = 0.0
+                            else:
+                                part = mass * phi / n_d
+                                extra = deferred_wait[t, u, c, d]
+                            x = latency[t, u, c, k] + wait + extra
+                            y = ttft[t, u, c, k] + wait + extra
+                            resp_sum[p, c] += part * x
+                            h_resp[p, c, _bin(x, lo, scale, bins)] += part
+                            h_ttft[p, c, _bin(y, lo, scale, bins)] += part
+
+
+@nb.njit(cache=True)
+def _spread(counts, points, pop, hist, lo, hi):
+    """Add ``counts [time, user, class]``, each spread equally over its ``points [time,
+    user, class, point]``, to ``hist [population, class, bin]``."""
+    n_t, n_u, n_c = counts.shape
+    n_j = points.shape[-1]
+    bins = hist.shape[-1]
+    scale = bins / (hi - lo)
+    for t in range(n_t):
+        for u in range(n_u):
+            for c in range(n_c):
+                mass = counts[t, u, c] / n_j
+                if not mass > 0.0:
+                    continue
+                for j in range(n_j):
+                    hist[pop[u], c, _bin(points[t, u, c, j], lo, scale, bins)] += mass
 
 
 @nb.njit(cache=True, inline="always")

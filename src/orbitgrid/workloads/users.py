@@ -49,6 +49,8 @@ class UserTable:
     altitude_km: np.ndarray
     tracks: mobility.Tracks | None
     mover_endpoint: np.ndarray  # [mover] endpoint id
+    # [endpoint, 3]: every, duration, start (s) of the link windows; every = 0: always open.
+    link_window_s: np.ndarray
 
     def __len__(self) -> int:
         return int(self.population.shape[0])
@@ -67,6 +69,16 @@ class UserTable:
             alt[:, self.mover_endpoint] = m_alt
             active[:, self.mover_endpoint] = m_active
         return lat, lon, alt, active
+
+    def link_open(self, times_s: np.ndarray) -> np.ndarray:
+        """``[time, endpoint]`` True inside the endpoint's link windows (always, if none).
+
+        A window opens at ``start + k × every`` (k ≥ 0) and lasts ``duration``."""
+        every, duration, start = self.link_window_s.T
+        since = np.asarray(times_s, np.float64)[:, None] - start[None, :]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            phase = np.mod(since, np.where(every > 0, every, 1.0)[None, :])
+        return (every[None, :] == 0) | ((since >= 0) & (phase < duration[None, :]))
 
     def ecef(self, lat_deg, lon_deg, altitude_km):
         """ECEF km (WGS72, as the satellites) and local vertical at ``[..., endpoint]``."""
@@ -106,6 +118,13 @@ def build_users(config: WorkloadsConfig) -> UserTable:
             if population.min_elevation_deg is None
             else population.min_elevation_deg,
             "class_mask": mask,
+            "window": (0.0, 0.0, 0.0)
+            if population.link_window is None
+            else (
+                population.link_window.every_s,
+                population.link_window.duration_s,
+                population.link_window.start_s,
+            ),
         }
         if population.kind == "fixed":
             rows.append(
@@ -137,6 +156,7 @@ def build_users(config: WorkloadsConfig) -> UserTable:
         altitude_km=np.array([r["alt"] for r in rows], np.float64),
         tracks=tracks,
         mover_endpoint=np.array([i for i, _, _ in mover_specs], np.int64),
+        link_window_s=np.array([r["window"] for r in rows], np.float64).reshape(len(rows), 3),
     )
 
 
