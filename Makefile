@@ -6,7 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SCENARIO ?= dawn-dusk-cluster
 
-.PHONY: install run test lint bench lock clean
+CESIUM_VERSION ?= 1.145.0
+CESIUM_JS := $(VENV)/share/cesium/node_modules/cesium/Build/Cesium/Cesium.js
+
+.PHONY: install run test lint bench lock clean cesium
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +27,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
+
+## CesiumJS (npm package cesium, pinned) for the scene test in a real Cesium (tests/report/test_cesium.py).
+$(CESIUM_JS):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/share/cesium cesium@$(CESIUM_VERSION)
+
+cesium: $(CESIUM_JS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -78,16 +78,29 @@ def _economics_table(economics: dict[str, Any]) -> Table:
     table = Table(title=f"cost of ownership over {economics['mission_years']:g} years")
     for column in ("shell", "orbit $/GPU-h", "Earth $/GPU-h", "orbit/Earth", "break-even $/kg"):
         table.add_column(column, justify="right")
+    from orbitgrid.report import formats  # the report's own formatting: same figures
+
     for name, result in economics["shells"].items():
         break_even = result["break_even_launch_cost_usd_per_kg"]
         table.add_row(
             name,
-            f"{result['orbital']['cost_per_gpu_hour_usd']:,.2f}",
-            f"{result['terrestrial']['cost_per_gpu_hour_usd']:,.2f}",
-            f"{result['cost_ratio']:,.1f}×",
-            "none" if break_even is None else f"{break_even:,.0f}",
+            formats.usd(result["orbital"]["cost_per_gpu_hour_usd"]),
+            formats.usd(result["terrestrial"]["cost_per_gpu_hour_usd"]),
+            formats.ratio(result["cost_ratio"]),
+            "none" if break_even is None else formats.usd(break_even),
         )
     return table
+
+
+def _verdict_line(summary: dict[str, Any]) -> str:
+    """The report headline's verdict, as ``summary.json`` states it."""
+    from orbitgrid.report import formats
+
+    total = summary["total"]
+    return (
+        f"verdict: {total.get('verdict', '—')} (delivered "
+        f"{formats.percent(total.get('delivered_compute_fraction'))} of installed compute)"
+    )
 
 
 def _network_table(network: dict[str, Any], limit: int = 12) -> Table:
@@ -157,9 +170,22 @@ def _workloads_table(workloads: dict[str, Any]) -> Table:
     return table
 
 
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        "--no-size-guard",
+        help="run even when the estimate says it will not fit this machine's memory, disk or time",
+    ),
+]
+
+
 @app.command()
 def run(
-    scenario: ScenarioArg,
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help="scenario YAML file, or the name of a shipped scenario"),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="run folder (default runs/<name>-<time>)")
     ] = None,
@@ -167,15 +193,40 @@ def run(
     no_report: Annotated[
         bool, typer.Option("--no-report", help="skip writing report.html into the run folder")
     ] = False,
+    force: ForceOpt = False,
+    resume: Annotated[
+        Path | None,
+        typer.Option("--resume", help="continue a killed run that was to write this run folder"),
+    ] = None,
+    checkpoint_every: Annotated[
+        float,
+        typer.Option("--checkpoint-every", help="seconds between checkpoints (for --resume)"),
+    ] = 60.0,
 ) -> None:
     """Run a scenario and write its run folder (dataset, summary, report.html)."""
     from orbitgrid.engine import RunObserver
     from orbitgrid.runs import default_run_dir
+    from orbitgrid.runs import resume as resume_run
     from orbitgrid.runs import run as run_scenario
     from orbitgrid.scenario import load_scenario
 
-    loaded = load_scenario(scenario)
-    target = out if out is not None else default_run_dir(loaded)
+    if (scenario is None) == (resume is None):
+        raise OrbitgridError("give a scenario to run, or --resume RUN_DIR (not both)")
+    if scenario is not None:
+        loaded = load_scenario(scenario)
+        target = out if out is not None else default_run_dir(loaded)
+        label = loaded.name
+
+        def run_scenario_with(observer=None):
+            return run_scenario(
+                loaded, target, observer, force=force, checkpoint_every_s=checkpoint_every
+            )
+    else:
+        label = str(resume)
+
+        def run_scenario_with(observer=None):
+            return resume_run(resume, observer, checkpoint_every_s=checkpoint_every)
+
     if _show_progress(quiet):
         columns = (
             TextColumn("[bold]{task.description}"),
@@ -185,14 +236,16 @@ def run(
             TimeRemainingColumn(),
         )
         with Progress(*columns, console=errors, transient=True) as progress:
-            task = progress.add_task(loaded.name, total=None)
+            task = progress.add_task(label, total=None)
             observer = RunObserver(
                 on_start=lambda plan, chunks: progress.update(task, total=chunks),
                 on_chunk=lambda chunk: progress.advance(task),
             )
-            result = run_scenario(loaded, target, observer)
+            result = run_scenario_with(observer)
     else:
-        result = run_scenario(loaded, target)
+        result = run_scenario_with()
+    for notice in result.notices:
+        errors.print(f"[yellow]note:[/yellow] {escape(notice)}", highlight=False)
     for name, figures in result.summary["shells"].items():
         days = figures.get("days_from_element_epoch_max", 0.0)
         if days > EPOCH_WARNING_DAYS:
@@ -215,6 +268,7 @@ def run(
         )
     if not quiet:
         console.print(_summary_table(result.summary))
+        console.print(_verdict_line(result.summary), highlight=False)
         if "economics" in result.summary:
             console.print(_economics_table(result.summary["economics"]))
         if "network" in result.summary:
@@ -233,14 +287,19 @@ def run(
 
 
 @app.command()
-def validate(scenario: ScenarioArg) -> None:
-    """Check a scenario (schema, units, references, element files) without running it."""
-    from orbitgrid.plan import build_plan
+def validate(scenario: ScenarioArg, force: ForceOpt = False) -> None:
+    """Check a scenario (schema, units, references, element files, size) without running it."""
+    from orbitgrid.plan import build_plan, check_fits, estimate_run
     from orbitgrid.scenario import load_scenario
 
     loaded = load_scenario(scenario)
+    # The estimate comes before the plan, which allocates the time grid.
+    estimate = estimate_run(loaded)
+    if not force:
+        check_fits(estimate, None)
     plan = build_plan(loaded)
     console.print(f"ok: {plan!r}")
+    console.print(f"estimate: {estimate.describe()}", highlight=False)
 
 
 @app.command()
@@ -306,8 +365,14 @@ def report(
 ) -> None:
     """Write the self-contained HTML report of a run (opens offline in any browser)."""
     from orbitgrid.report import build_report
+    from orbitgrid.report.build import static_folder
 
-    console.print(f"report: {build_report(run_dir, out=out, static=static)}")
+    path = build_report(run_dir, out=out, static=static)
+    console.print(f"report: {path.resolve()}", highlight=False)
+    if static:
+        folder = static_folder(path).resolve()
+        count = sum(1 for f in folder.iterdir() if f.suffix in (".svg", ".png"))
+        console.print(f"static figures: {folder} ({count} files, SVG and PNG)", highlight=False)
 
 
 export_app = typer.Typer(help="Export a run to other tools' formats.", no_args_is_help=True)
@@ -320,11 +385,41 @@ def export_czml(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="default RUN_DIR/scene.czml")
     ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--start", help="scene start, UTC (ISO 8601); default the run's start"),
+    ] = None,
+    duration: Annotated[
+        str | None,
+        typer.Option("--duration", help="scene length, e.g. '6 h' or '2 d'; default up to a day"),
+    ] = None,
 ) -> None:
-    """Write a CZML scene (satellites, ground stations) for Cesium."""
-    from orbitgrid.report import export_czml as export
+    """Write a CZML scene (satellites, ground stations, routed links) for Cesium.
 
-    console.print(f"czml: {export(run_dir, out=out)}")
+    A scene samples every satellite densely enough to stay within 1 km of its orbit, so it
+    covers a window of a long run; the command prints which one.
+    """
+    from orbitgrid.report.czml import export_scene
+    from orbitgrid.units import parse_quantity
+
+    duration_s = None
+    if duration is not None:
+        try:
+            duration_s = parse_quantity(duration, "duration_s")
+        except ValueError as exc:
+            raise OrbitgridError(f"--duration: {exc}") from exc
+    if start is not None:
+        import numpy as np
+
+        try:
+            np.datetime64(start.removesuffix("Z"), "ns")
+        except ValueError as exc:
+            raise OrbitgridError(
+                f"--start: cannot read {start!r} as a UTC time; write e.g. 2027-01-01T06:00:00Z"
+            ) from exc
+    path, scene = export_scene(run_dir, out=out, start=start, duration_s=duration_s)
+    console.print(f"czml: {path}", highlight=False)
+    console.print(f"scene: {scene.window.describe()}", highlight=False)
 
 
 class ContactKind(StrEnum):

@@ -23,3 +23,56 @@ class ScenarioError(OrbitgridError):
 
 class InputFileError(OrbitgridError):
     """An input file (TLE, OMM, CSV) is missing or malformed; the message names file and line."""
+
+
+# Longest quoted value in a message: enough to recognise it, too short to flood a terminal or
+# echo a file.
+SHORTEN_CHARS = 80
+
+
+def shorten(value: object, limit: int = SHORTEN_CHARS) -> str:
+    """A short ``repr`` of ``value`` for an error message, whatever its size or shape.
+
+    Containers show their first few items and are never walked in full (an aliased YAML
+    structure may expand to billions of items); integers too long to print (Python refuses
+    ``str`` of more than 4,300 digits) are described by their size; long strings are cut in the
+    middle with the number of characters left out.
+    """
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, int):
+        if value.bit_length() > 200:
+            return f"<an integer of about {int(value.bit_length() * 0.30103) + 1:,} digits>"
+        text = repr(value)
+    elif isinstance(value, str | bytes):
+        if len(value) <= limit:
+            return repr(value)
+        head, tail = value[: limit // 2], value[-(limit // 4) :]
+        return f"{head!r}…{tail!r} ({len(value):,} characters)"
+    else:
+        text = _SHORT_REPR.repr(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def _short_repr():
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxlevel, short.maxdict, short.maxlist, short.maxtuple = 2, 4, 4, 4
+    short.maxset, short.maxstring, short.maxother, short.maxlong = 4, 40, 40, 40
+
+    def repr_int(value: int, level: int) -> str:
+        return shorten(value)
+
+    short.repr_int = repr_int  # type: ignore[method-assign]
+    return short
+
+
+_SHORT_REPR = _short_repr()
+
+
+class ResourceError(ScenarioError):
+    """A run would not fit this machine (memory, disk or time); the message has the estimate
+    and ``path`` the first field to change."""

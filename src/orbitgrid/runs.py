@@ -17,9 +17,22 @@ output folder. A run folder holds:
 - ``scenario.input.yaml``: the same scenario with YAML keys, which ``orbitgrid run`` accepts
   again to repeat the run.
 
-The folder is built under a temporary name beside the target and renamed at the end, so a
-killed run never leaves a folder that looks complete, and an existing folder is never
-overwritten.
+The folder is built under a hidden staging name beside the target
+(``.<name>.partial-<pid>``) and renamed at the end, so a killed run never leaves a folder that
+looks complete, and an existing folder is never overwritten. The run folder is untrusted
+ground too (docs/security.md):
+
+- ``--out`` that is a file, a symlink, a non-empty folder or the target of a live run is
+  refused *before* the run; the default folder name is the scenario name sanitised
+  (``safe_run_name``), so it stays inside ``runs/``.
+- Staging folders of processes that no longer exist (a run killed with SIGKILL) are removed
+  when a later run starts in the same parent folder, unless resumed first.
+- While it runs, the staging folder holds a checkpoint (``checkpoint.pkl``: the plan, the
+  pipeline and its states after the last finished chunk, every ``checkpoint_every_s``), so
+  ``orbitgrid run --resume RUN_DIR`` continues a killed run and ends with the same dataset and
+  summary as an uninterrupted one.
+- When the final rename fails (the target was taken meanwhile, a permission changed), the
+  results are kept under a visible name beside the target, which the run reports.
 """
 
 from __future__ import annotations
@@ -27,10 +40,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 import os
+import pickle
+import re
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +56,9 @@ import yaml
 
 from orbitgrid import __version__
 from orbitgrid.contract import Arrays, Variable
-from orbitgrid.engine import RunObserver, execute, prepare
-from orbitgrid.errors import OrbitgridError
-from orbitgrid.plan import Plan
+from orbitgrid.engine import Pipeline, RunObserver, _decimate, _merge, execute, iter_chunks, prepare
+from orbitgrid.errors import OrbitgridError, shorten
+from orbitgrid.plan import Plan, check_fits, estimate_run
 from orbitgrid.scenario import Scenario, load_scenario
 
 
@@ -53,6 +69,9 @@ class Result:
     dataset: xr.Dataset
     summary: dict[str, Any]
     run_dir: Path | None = None
+    # What the run did besides its job, for the user to know (stale staging removed, results
+    # kept under another name, resume unavailable).
+    notices: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         sizes = " × ".join(f"{n} {d}" for d, n in self.dataset.sizes.items())
@@ -232,67 +251,422 @@ def write_csv(path: Path, rows: list[dict[str, Any]], fields: list[str]) -> None
     os.replace(partial, path)
 
 
+# ---------------------------------------------------------------------------------------------
+# the run folder: names, checks, staging, publishing
+
+STAGING = re.compile(r"^\.(?P<name>.+)\.partial-(?P<pid>\d+)$")
+CHECKPOINT = "checkpoint.pkl"
+CHECKPOINT_VERSION = 1
+# Longest run folder name taken from a scenario name (file systems allow 255 bytes).
+MAX_RUN_NAME_CHARS = 80
+
+
+def safe_run_name(name: str) -> str:
+    """The scenario name as one harmless path component: ``[A-Za-z0-9._-]``, no leading dot.
+
+    ``../..``, ``/etc`` or a name with control characters can then only name a folder inside
+    the runs folder.
+    """
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-")[:MAX_RUN_NAME_CHARS]
+    return cleaned or "run"
+
+
 def default_run_dir(scenario: Scenario, root: Path = Path("runs")) -> Path:
-    """``runs/<scenario>-<UTC timestamp>``: a new folder name for each run."""
+    """``runs/<scenario>-<UTC timestamp>``: a new folder name for each run (name sanitised)."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return root / f"{scenario.name}-{stamp}"
+    return root / f"{safe_run_name(scenario.name)}-{stamp}"
+
+
+def _staging_dir(target: Path, pid: int | None = None) -> Path:
+    return target.with_name(f".{target.name}.partial-{os.getpid() if pid is None else pid}")
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this machine (a zombie counts as dead)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    try:  # a killed child not yet reaped by its parent is a zombie: as good as dead
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().split(b") ", 1)[1][:1] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _stagings(parent: Path) -> list[tuple[Path, str, int]]:
+    """Staging folders in ``parent``: (path, target name, pid)."""
+    if not parent.is_dir():
+        return []
+    found = []
+    for entry in parent.iterdir():
+        match = STAGING.match(entry.name)
+        if match and entry.is_dir() and not entry.is_symlink():
+            found.append((entry, match["name"], int(match["pid"])))
+    return found
+
+
+def remove_stale_staging(parent: Path, keep: Path | None = None) -> list[str]:
+    """Remove staging folders of processes that no longer exist; return notices about them.
+
+    A staging folder belongs to the process in its name; when that process is gone (killed,
+    crashed) nobody will finish or remove it. It could have been resumed
+    (``--resume``) until now.
+    """
+    notices = []
+    for path, name, pid in _stagings(parent):
+        if path == keep or _pid_alive(pid):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        notices.append(f"removed the staging folder of a killed run of {name!r} (pid {pid})")
+    return notices
+
+
+def check_out_dir(target: Path) -> None:
+    """Refuse, before any work, a run folder the run could not (or must not) write.
+
+    Refused: a symlink (it could point anywhere), an existing file, a non-empty folder, a
+    parent that is a file, and a target that a live run is already building.
+    """
+    text = str(target)
+    if any(ord(c) < 32 for c in text):
+        raise OrbitgridError(f"--out {shorten(text)}: a path with control characters")
+    if target.is_symlink():
+        raise OrbitgridError(
+            f"run folder {shorten(text)} is a symlink; give a real folder (runs never write "
+            "through links)"
+        )
+    if target.exists() and not target.is_dir():
+        raise OrbitgridError(
+            f"run folder {shorten(text)} exists and is a file; choose another --out"
+        )
+    if target.is_dir() and any(target.iterdir()):
+        raise OrbitgridError(
+            f"run folder {shorten(text)} already exists and is not empty; choose another --out "
+            "(runs are never overwritten)"
+        )
+    for parent in target.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OrbitgridError(f"run folder {shorten(text)}: {parent} is not a folder")
+            break
+    for _, name, pid in _stagings(target.parent):
+        if name == target.name and pid != os.getpid() and _pid_alive(pid):
+            raise OrbitgridError(
+                f"run folder {shorten(text)} is being written by another run (pid {pid}); "
+                "choose another --out"
+            )
+
+
+def _publish(staging: Path, target: Path) -> tuple[Path, list[str]]:
+    """Rename the finished staging folder to ``target``; on failure keep it under a name.
+
+    Returns the folder that holds the results and notices. The results are never deleted:
+    if ``target`` was taken meanwhile (or cannot be written), they go to
+    ``<target>-<time>-<pid>`` beside it, or stay in the staging folder.
+    """
+    try:
+        if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+            target.rmdir()  # an empty folder made for the run
+        if target.exists() or target.is_symlink():
+            raise FileExistsError(f"{target} exists")
+        os.rename(staging, target)
+        return target, []
+    except OSError as error:
+        reason = error.strerror or str(error)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        fallback = target.with_name(f"{target.name}-{stamp}-{os.getpid()}")
+        try:
+            os.rename(staging, fallback)
+            kept = fallback
+        except OSError:
+            kept = staging
+        return kept, [
+            f"could not rename the finished run to {target} ({reason}); its results are in {kept}"
+        ]
+
+
+# ---------------------------------------------------------------------------------------------
+# checkpoints
+
+
+@dataclass
+class _Progress:
+    """What a checkpoint holds: everything needed to continue after ``next_chunk``."""
+
+    version: int
+    plan: Plan
+    pipeline: Pipeline
+    states: list[Any]
+    next_chunk: int
+    stored_steps: int
+    runtime_s: float
+
+
+def _view_of(
+    base: np.ndarray, offset: int, shape: tuple, strides: tuple, dtype: np.dtype, writeable: bool
+) -> np.ndarray:
+    view = np.ndarray(shape, dtype, buffer=base, offset=offset, strides=strides)
+    view.flags.writeable = writeable and base.flags.writeable
+    return view
+
+
+class _CheckpointPickler(pickle.Pickler):
+    """A pickler that keeps NumPy views views of their base array.
+
+    Plain pickle copies a view and its base separately, so a reducer that accumulates into
+    one array through named views of it (``summary.CoreSummary``) would, once resumed, add to
+    the base while reading stale copies. Here a view is pickled as (base, offset, shape,
+    strides), and the base once, so the unpickled arrays share memory as before.
+    """
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is np.ndarray and type(obj.base) is np.ndarray:
+            base = obj.base
+            if base.flags.c_contiguous and obj.size:
+                offset = obj.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+                args = (base, offset, obj.shape, obj.strides, obj.dtype, obj.flags.writeable)
+                return _view_of, args
+        return NotImplemented
+
+
+def _write_checkpoint(staging: Path, progress: _Progress) -> str | None:
+    """Write ``checkpoint.pkl`` atomically; return why not when the pipeline cannot be saved."""
+    partial = staging / (CHECKPOINT + ".partial")
+    try:
+        with partial.open("wb") as handle:
+            _CheckpointPickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(progress)
+    except (pickle.PicklingError, TypeError, AttributeError) as error:
+        partial.unlink(missing_ok=True)
+        return str(error).split("\n")[0][:200]
+    os.replace(partial, staging / CHECKPOINT)
+    return None
+
+
+def _truncate_zarr(path: Path, steps: int) -> None:
+    """Cut every ``time`` array of the Zarr store to ``steps`` (appends after a checkpoint)."""
+    import zarr
+
+    group = zarr.open_group(str(path), mode="r+", zarr_format=2)
+    for _, array in group.arrays():
+        dims = array.attrs.get("_ARRAY_DIMENSIONS", [])
+        if dims and dims[0] == "time" and array.shape[0] > steps:
+            array.resize((steps, *array.shape[1:]))
+    zarr.consolidate_metadata(str(path), zarr_format=2)
+
+
+def _run_chunks(
+    staging: Path,
+    progress: _Progress,
+    sinks: list[ZarrSink],
+    observer: RunObserver,
+    checkpoint_every_s: float | None,
+    started: float,
+) -> tuple[dict[str, Any], list[str]]:
+    """The engine's chunk loop (``engine.execute``) with checkpoints between chunks.
+
+    Identical arithmetic to ``execute``: the same stages, reducers and decimation in the same
+    order; a checkpoint flushes the sinks and pickles the plan, pipeline and states, so a
+    resumed run continues from exactly the state it saved.
+    """
+    plan, pipeline, states = progress.plan, progress.pipeline, progress.states
+    stride = plan.scenario.output_stride
+    stored = pipeline.variables
+    notices: list[str] = []
+    last = time.monotonic()
+    for chunk in iter_chunks(plan):
+        if chunk.index < progress.next_chunk:
+            continue
+        arrays: dict[str, Any] = {}
+        for i, stage in enumerate(pipeline.stages):
+            produced, states[i] = stage(plan, chunk, arrays, states[i])
+            arrays.update(produced)
+        for reducer in pipeline.reducers:
+            reducer.update(plan, chunk, arrays)
+        if sinks:
+            kept = {
+                v.name: arrays[v.name] if v.decimated else _decimate(arrays[v.name], v.dims, stride)
+                for v in stored
+            }
+            for sink in sinks:
+                sink.write(plan, chunk.times_utc[::stride], kept)
+        observer.on_chunk(chunk)
+        progress.next_chunk = chunk.index + 1
+        done_steps = chunk.start_step + chunk.step_count
+        due = checkpoint_every_s is not None and time.monotonic() - last >= checkpoint_every_s
+        if due and done_steps < plan.step_count:
+            for sink in sinks:
+                sink.close(plan)  # flush: the store then holds exactly the finished chunks
+            progress.stored_steps = -(-done_steps // stride)
+            progress.runtime_s = time.perf_counter() - started
+            why = _write_checkpoint(staging, progress)
+            if why is not None:
+                notices.append(f"this run cannot be resumed (its state cannot be saved: {why})")
+                checkpoint_every_s = None
+            last = time.monotonic()
+    summary: dict[str, Any] = {}
+    for reducer in pipeline.reducers:
+        _merge(summary, reducer.finalize(plan))
+    for analysis in pipeline.analyses:
+        _merge(summary, analysis(plan, summary))
+    return summary, notices
+
+
+def _finish(
+    staging: Path,
+    target: Path,
+    progress: _Progress,
+    figures: dict[str, Any],
+    runtime_s: float,
+    notices: list[str],
+) -> Result:
+    plan, pipeline, scenario = progress.plan, progress.pipeline, progress.plan.scenario
+    summary = _summary(plan, figures, runtime_s)
+    write_tables(staging, summary)
+    for reducer in pipeline.reducers:
+        if hasattr(reducer, "write"):
+            reducer.write(staging)
+    scenario_yaml = yaml.safe_dump(_scenario_record(scenario), sort_keys=False)
+    _write_atomic(staging / "scenario.yaml", scenario_yaml)
+    (staging / CHECKPOINT).unlink(missing_ok=True)
+    where, moved = _publish(staging, target)
+    keep = scenario.output.dataset
+    dataset = xr.open_zarr(where / "dataset.zarr") if keep else xr.Dataset()
+    return Result(dataset, summary, where, notices + moved)
 
 
 def run(
     scenario: Scenario | str | Path,
     out_dir: str | Path | None = None,
     observer: RunObserver | None = None,
+    *,
+    force: bool = False,
+    checkpoint_every_s: float | None = 60.0,
 ) -> Result:
     """Run a scenario (object, YAML path or shipped name); return its dataset and summary.
 
-    With ``out_dir`` the run folder is written there (it must not exist yet, or be empty) and
-    the returned dataset is opened lazily from its ``dataset.zarr``. Without it everything stays
-    in memory — fine for notebooks and small runs.
+    With ``out_dir`` the run folder is written there (it must not exist yet, or be an empty
+    folder; see the module docstring for what is refused) and the returned dataset is opened
+    lazily from its ``dataset.zarr``; a checkpoint is saved every ``checkpoint_every_s`` of
+    wall time (``None``: never) so that ``resume`` can continue a killed run. Without
+    ``out_dir`` everything stays in memory — fine for notebooks and small runs.
+
+    Before anything large is allocated, the run's memory, disk and time are estimated
+    (``plan.estimate_run``) and a run that cannot fit this machine is refused with a
+    ``ResourceError``; ``force=True`` skips that check.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     target = Path(out_dir) if out_dir is not None else None
-    if target is not None and target.exists() and any(target.iterdir()):
-        raise OrbitgridError(
-            f"run folder {target} already exists and is not empty; choose another --out "
-            "(runs are never overwritten)"
-        )
+    if target is not None:
+        check_out_dir(target)
+    if not force:
+        check_fits(estimate_run(scenario, in_memory=target is None), target)
     started = time.perf_counter()
-    plan, pipeline = prepare(scenario)
-    keep = scenario.output.dataset
+    observer = observer or RunObserver()
     if target is None:
+        plan, pipeline = prepare(scenario)
+        keep = scenario.output.dataset
         sink = MemorySink(pipeline.variables, pipeline.coordinates(plan))
         figures = execute(plan, pipeline, [sink] if keep else [], observer)
         dataset = sink.close(plan)
         summary = _summary(plan, figures, time.perf_counter() - started)
         return Result(dataset, summary, None)
 
-    staging = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    notices = remove_stale_staging(target.parent)
+    staging = _staging_dir(target)
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     try:
-        sinks = (
-            [ZarrSink(staging / "dataset.zarr", pipeline.variables, pipeline.coordinates(plan))]
-            if keep
-            else []
-        )
-        figures = execute(plan, pipeline, sinks, observer)
+        plan, pipeline = prepare(scenario)
+        states = [stage.initial_state(plan) for stage in pipeline.stages]
+        progress = _Progress(CHECKPOINT_VERSION, plan, pipeline, states, 0, 0, 0.0)
+        _write_atomic(staging / SCENARIO_INPUT, scenario_input_yaml(scenario))
+        sinks = _sinks(staging, plan, pipeline, started=False)
+        observer.on_start(plan, _chunk_count(plan))
+        figures, more = _run_chunks(staging, progress, sinks, observer, checkpoint_every_s, started)
         for sink in sinks:
             sink.close(plan)
-        summary = _summary(plan, figures, time.perf_counter() - started)
-        write_tables(staging, summary)
-        for reducer in pipeline.reducers:
-            if hasattr(reducer, "write"):
-                reducer.write(staging)
-        scenario_yaml = yaml.safe_dump(_scenario_record(scenario), sort_keys=False)
-        _write_atomic(staging / "scenario.yaml", scenario_yaml)
-        _write_atomic(staging / SCENARIO_INPUT, scenario_input_yaml(scenario))
-        if target.exists():
-            target.rmdir()  # empty, checked above
-        os.replace(staging, target)
     except BaseException:
+        # Nothing finished yet: a partial staging folder is of no use to anyone.
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    dataset = xr.open_zarr(target / "dataset.zarr") if keep else xr.Dataset()
-    return Result(dataset, summary, target)
+    return _finish(
+        staging, target, progress, figures, time.perf_counter() - started, notices + more
+    )
+
+
+def _sinks(staging: Path, plan: Plan, pipeline: Pipeline, started: bool) -> list[ZarrSink]:
+    if not plan.scenario.output.dataset:
+        return []
+    sink = ZarrSink(staging / "dataset.zarr", pipeline.variables, pipeline.coordinates(plan))
+    sink._started = started
+    return [sink]
+
+
+def _chunk_count(plan: Plan) -> int:
+    from orbitgrid.engine import chunk_steps
+
+    return math.ceil(plan.step_count / chunk_steps(plan))
+
+
+def resume(
+    run_dir: str | Path,
+    observer: RunObserver | None = None,
+    *,
+    checkpoint_every_s: float | None = 60.0,
+) -> Result:
+    """Continue a killed run whose run folder was to be ``run_dir``, from its last checkpoint.
+
+    The staging folder of the killed run (``.<name>.partial-<pid>``, its process gone) is
+    taken over, its dataset cut back to the checkpoint, and the chunks after it are run with
+    the saved plan, pipeline and states; the result is the same dataset and summary as an
+    uninterrupted run (``runtime_s`` counts both parts).
+    """
+    target = Path(run_dir)
+    if target.is_dir() and (target / "summary.json").exists():
+        raise OrbitgridError(f"{shorten(str(target))} is a finished run; nothing to resume")
+    candidates = [
+        (path, pid) for path, name, pid in _stagings(target.parent) if name == target.name
+    ]
+    live = [pid for _, pid in candidates if _pid_alive(pid)]
+    if live:
+        raise OrbitgridError(f"{shorten(str(target))} is still being written by pid {live[0]}")
+    resumable = [path for path, _ in candidates if (path / CHECKPOINT).is_file()]
+    if not resumable:
+        raise OrbitgridError(
+            f"no resumable run for {shorten(str(target))}: no staging folder "
+            f".{target.name}.partial-<pid> with a {CHECKPOINT} in {target.parent} (a run saves "
+            "its first checkpoint after --checkpoint-every seconds; staging folders of killed "
+            "runs are removed when a later run starts in the same folder)"
+        )
+    check_out_dir(target)
+    staging = _staging_dir(target)
+    os.rename(resumable[0], staging)  # claim it: our pid in the name marks it live
+    try:
+        with (staging / CHECKPOINT).open("rb") as handle:
+            progress = pickle.load(handle)
+    except Exception as error:  # a checkpoint from another version, or damaged
+        raise OrbitgridError(
+            f"the checkpoint in {staging} cannot be read ({type(error).__name__}); start the "
+            "run again"
+        ) from None
+    if not isinstance(progress, _Progress) or progress.version != CHECKPOINT_VERSION:
+        raise OrbitgridError(f"the checkpoint in {staging} is of another orbitgrid version")
+    plan = progress.plan
+    observer = observer or RunObserver()
+    started = time.perf_counter() - progress.runtime_s
+    if (staging / "dataset.zarr").exists():
+        _truncate_zarr(staging / "dataset.zarr", progress.stored_steps)
+    sinks = _sinks(staging, plan, progress.pipeline, started=progress.stored_steps > 0)
+    observer.on_start(plan, _chunk_count(plan))
+    # A failure here leaves the staging folder (and its checkpoint) for another --resume.
+    figures, notices = _run_chunks(staging, progress, sinks, observer, checkpoint_every_s, started)
+    for sink in sinks:
+        sink.close(plan)
+    return _finish(staging, target, progress, figures, time.perf_counter() - started, notices)

@@ -17,7 +17,6 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -28,7 +27,8 @@ from pydantic import (
 )
 
 from orbitgrid.economics.assumptions import EconomicsSection
-from orbitgrid.errors import ScenarioError
+from orbitgrid.errors import InputFileError, ScenarioError, shorten
+from orbitgrid.input_files import check_path_text
 from orbitgrid.network.config import NetworkConfig
 from orbitgrid.spacecraft.accelerators import accelerator_catalog
 from orbitgrid.units import (
@@ -44,12 +44,56 @@ from orbitgrid.units import (
     TemperatureK,
 )
 from orbitgrid.workloads.config import WorkloadsConfig
+from orbitgrid.yaml_loader import load_yaml_file
 
 
 class _Model(BaseModel):
-    """Base for scenario sections: unknown keys are errors, YAML keys are the short aliases."""
+    """Base for scenario sections: unknown keys are errors, YAML keys are the short aliases.
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    Numbers must be finite (``allow_inf_nan=False``): an infinite limit or area turns every
+    figure downstream into NaN rather than into an answer.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# physical and practical limits of every field (docs/security.md lists them)
+
+# datetime64[ns], the engine's time type, spans 1677-09-21 … 2262-04-11; outside it times wrap
+# silently (9999-12-31 became 1816). The window is narrower: the Sun and Earth-rotation models
+# are fitted to the 20th and 21st centuries.
+EARLIEST_START = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST_END = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+# A step below 1 ms resolves nothing any stage models; datetime64[ns] needs whole ns anyway.
+MIN_STEP_S = 1e-3
+# Time steps of one run: beyond this the time grid alone (8 bytes a step) is gigabytes.
+MAX_STEPS = 500_000_000
+MAX_SATELLITES = 1_000_000
+MAX_PLANES = 10_000
+MAX_SATS_PER_PLANE = 10_000
+MAX_SHELLS = 1000
+MAX_DESIGNS = 1000
+MAX_ACCELERATORS = 1_000_000
+# Far above any spacecraft built or proposed (ISS arrays ≈ 2,500 m², 40 MW "Starcloud" ≈ 4 km²
+# of arrays); they keep products of several fields finite.
+MAX_AREA_M2 = 1e7
+MAX_POWER_W = 1e11
+MAX_ENERGY_WH = 1e12
+MAX_HEAT_CAPACITY_J_K = 1e13
+MAX_AGE_S = 100 * 365.25 * 86400.0
+# Name of the scenario: shown in tables and used (sanitised) for the run folder.
+MAX_NAME_CHARS = 200
+MAX_DESCRIPTION_CHARS = 20_000
+
+
+def _plain_text(value: str) -> str:
+    """Refuse control characters (a name is printed on terminals and in file names)."""
+    if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in value):
+        raise ValueError(f"{shorten(value)} holds a control character; use plain text")
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -60,15 +104,26 @@ class TimeGrid(_Model):
     """The simulated window: ``start`` (UTC), ``duration`` and ``step``."""
 
     start: dt.datetime = Field(description="UTC start, ISO 8601, e.g. 2026-03-20T00:00:00Z")
-    duration_s: DurationS = Field(alias="duration", gt=0, description="e.g. '1 d'")
-    step_s: DurationS = Field(alias="step", gt=0, description="e.g. '10 s'")
+    duration_s: DurationS = Field(
+        alias="duration", gt=0, le=200 * 365.25 * 86400.0, description="e.g. '1 d'"
+    )
+    step_s: DurationS = Field(alias="step", ge=MIN_STEP_S, description="e.g. '10 s'")
 
     @field_validator("start")
     @classmethod
     def _utc(cls, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+            value = value.replace(tzinfo=dt.UTC)
+        try:
+            value = value.astimezone(dt.UTC)
+        except OverflowError:  # 9999-12-31T23:00-05:00 is past year 9999 in UTC
+            value = dt.datetime.max.replace(tzinfo=dt.UTC)
+        if not EARLIEST_START <= value < LATEST_END:
+            raise ValueError(
+                f"start {value.isoformat()} is outside the supported window "
+                f"[{EARLIEST_START:%Y-%m-%d}, {LATEST_END:%Y-%m-%d})"
+            )
+        return value
 
     @model_validator(mode="after")
     def _whole_steps(self) -> TimeGrid:
@@ -79,6 +134,17 @@ class TimeGrid(_Model):
             )
         if abs(self.step_s * 1e9 - round(self.step_s * 1e9)) > 1e-3:
             raise ValueError(f"step {self.step_s!r} s is not a whole number of nanoseconds")
+        end = self.start + dt.timedelta(seconds=self.duration_s)
+        if end > LATEST_END:
+            raise ValueError(
+                f"the run ends {end:%Y-%m-%d}, after {LATEST_END:%Y-%m-%d}; shorten duration "
+                "or start earlier"
+            )
+        if self.step_count > MAX_STEPS:
+            raise ValueError(
+                f"duration / step = {self.step_count:,} time steps; at most {MAX_STEPS:,} "
+                "(lengthen time.step or shorten time.duration)"
+            )
         return self
 
     @property
@@ -94,7 +160,7 @@ class TimeGrid(_Model):
 class SolarArray(_Model):
     """Photovoltaic array: area, beginning-of-life efficiency, degradation and pointing."""
 
-    area_m2: AreaM2 = Field(alias="area", gt=0)
+    area_m2: AreaM2 = Field(alias="area", gt=0, le=MAX_AREA_M2)
     efficiency: Fraction = Field(gt=0, le=0.5, description="cell-to-bus efficiency at 1 AU")
     degradation_per_year: FractionPerYear = Field(
         alias="degradation", default=0.005, ge=0, lt=1, description="fractional loss per year"
@@ -105,7 +171,7 @@ class SolarArray(_Model):
 class Battery(_Model):
     """Battery: usable window set by the depth-of-discharge limit, round-trip efficiency."""
 
-    capacity_wh: EnergyWh = Field(alias="capacity", gt=0)
+    capacity_wh: EnergyWh = Field(alias="capacity", gt=0, le=MAX_ENERGY_WH)
     depth_of_discharge: Fraction = Field(default=0.8, gt=0, le=1)
     round_trip_efficiency: Fraction = Field(default=0.92, gt=0, le=1)
     initial_state_of_charge: Fraction = Field(default=1.0, ge=0, le=1)
@@ -124,11 +190,15 @@ class Battery(_Model):
 class Radiator(_Model):
     """Radiator panel, lumped with the electronics into one thermal node."""
 
-    area_m2: AreaM2 = Field(alias="area", gt=0, description="area of the panel (one face)")
+    area_m2: AreaM2 = Field(
+        alias="area", gt=0, le=MAX_AREA_M2, description="area of the panel (one face)"
+    )
     sides: Literal[1, 2] = 2
     emissivity: Fraction = Field(default=0.92, gt=0, le=1)
     absorptivity: Fraction = Field(default=0.20, ge=0, le=1, description="solar absorptivity")
-    heat_capacity_j_k: HeatCapacityJK = Field(alias="heat_capacity", default=2.0e5, gt=0)
+    heat_capacity_j_k: HeatCapacityJK = Field(
+        alias="heat_capacity", default=2.0e5, gt=0, le=MAX_HEAT_CAPACITY_J_K
+    )
     sun_view_factor: Fraction = Field(
         default=0.0,
         ge=0,
@@ -143,8 +213,8 @@ class Radiator(_Model):
 class Compute(_Model):
     """Accelerators on board: part (from the shipped catalog), count and thermal limit."""
 
-    accelerator: str
-    count: int = Field(ge=0)
+    accelerator: str = Field(max_length=100)
+    count: int = Field(ge=0, le=MAX_ACCELERATORS)
     host_overhead_fraction: Fraction = Field(
         default=0.0, ge=0, le=5, description="host CPU/memory/network power per accelerator W"
     )
@@ -167,9 +237,9 @@ class Spacecraft(_Model):
     solar_array: SolarArray
     battery: Battery
     radiator: Radiator
-    bus_power_w: PowerW = Field(alias="bus_power", ge=0)
+    bus_power_w: PowerW = Field(alias="bus_power", ge=0, le=MAX_POWER_W)
     compute: Compute
-    age_at_start_s: DurationS = Field(alias="age_at_start", default=0.0, ge=0)
+    age_at_start_s: DurationS = Field(alias="age_at_start", default=0.0, ge=0, le=MAX_AGE_S)
 
     @model_validator(mode="after")
     def _limit_above_start(self) -> Spacecraft:
@@ -187,8 +257,10 @@ class Spacecraft(_Model):
 
 
 class _Shell(_Model):
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
-    spacecraft: str = Field(description="name of an entry in the spacecraft section")
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")
+    spacecraft: str = Field(
+        max_length=MAX_NAME_CHARS, description="name of an entry in the spacecraft section"
+    )
 
 
 class WalkerShell(_Shell):
@@ -201,11 +273,11 @@ class WalkerShell(_Shell):
     type: Literal["walker"]
     altitude_km: LengthKm = Field(alias="altitude", gt=100, lt=50000)
     inclination_deg: AngleDeg = Field(alias="inclination", ge=0, le=180)
-    planes: int = Field(ge=1)
-    sats_per_plane: int = Field(ge=1)
+    planes: int = Field(ge=1, le=MAX_PLANES)
+    sats_per_plane: int = Field(ge=1, le=MAX_SATS_PER_PLANE)
     phasing: int = Field(default=0, ge=0)
     pattern: Literal["delta", "star"] = "delta"
-    raan_offset_deg: AngleDeg = Field(alias="raan_offset", default=0.0)
+    raan_offset_deg: AngleDeg = Field(alias="raan_offset", default=0.0, ge=-360, le=360)
 
     @model_validator(mode="after")
     def _phasing_range(self) -> WalkerShell:
@@ -226,14 +298,14 @@ class SunSynchronousShell(_Shell):
     type: Literal["sso"]
     altitude_km: LengthKm = Field(alias="altitude", gt=100, lt=6000)
     ltan_h: float = Field(alias="ltan", ge=0, lt=24, description="hours, or 'HH:MM'")
-    planes: int = Field(default=1, ge=1)
-    sats_per_plane: int = Field(ge=1)
+    planes: int = Field(default=1, ge=1, le=MAX_PLANES)
+    sats_per_plane: int = Field(ge=1, le=MAX_SATS_PER_PLANE)
     phasing: int = Field(default=0, ge=0)
 
     @field_validator("ltan_h", mode="before")
     @classmethod
     def _clock(cls, value: Any) -> Any:
-        if isinstance(value, str) and ":" in value:
+        if isinstance(value, str) and ":" in value and len(value) <= 16:
             hours, _, minutes = value.partition(":")
             try:
                 return int(hours) + int(minutes) / 60.0
@@ -263,7 +335,12 @@ class CatalogShell(_Shell):
     planes: int | Literal["auto"] | None = Field(
         default=None, description="count with sats_per_plane (plane-major file), or 'auto'"
     )
-    sats_per_plane: int | None = Field(default=None, ge=1)
+    sats_per_plane: int | None = Field(default=None, ge=1, le=MAX_SATS_PER_PLANE)
+
+    @field_validator("file", mode="before")
+    @classmethod
+    def _path_text(cls, value: Any) -> Any:
+        return check_path_text(value) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> CatalogShell:
@@ -277,8 +354,8 @@ class CatalogShell(_Shell):
                 "give both planes and sats_per_plane (satellites in file order, plane-major), "
                 "or planes: auto, or neither"
             )
-        elif self.planes is not None and self.planes < 1:
-            raise ValueError(f"planes must be at least 1, got {self.planes}")
+        elif self.planes is not None and not 1 <= self.planes <= MAX_PLANES:
+            raise ValueError(f"planes must be in [1, {MAX_PLANES:,}], got {shorten(self.planes)}")
         return self
 
 
@@ -302,18 +379,21 @@ class EngineOptions(_Model):
     """How the engine walks the time grid (results do not depend on these)."""
 
     chunk_satellite_steps: int = Field(
-        default=1_000_000, ge=1000, description="time steps per chunk × satellites (memory bound)"
+        default=1_000_000,
+        ge=1000,
+        le=100_000_000,
+        description="time steps per chunk × satellites (memory bound)",
     )
 
 
 class Scenario(_Model):
     """A complete, validated scenario."""
 
-    name: str = Field(min_length=1)
-    description: str = ""
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    description: str = Field(default="", max_length=MAX_DESCRIPTION_CHARS)
     time: TimeGrid
-    constellation: list[Shell] = Field(min_length=1)
-    spacecraft: dict[str, Spacecraft] = Field(min_length=1)
+    constellation: list[Shell] = Field(min_length=1, max_length=MAX_SHELLS)
+    spacecraft: dict[str, Spacecraft] = Field(min_length=1, max_length=MAX_DESIGNS)
     output: Output = Output()
     engine: EngineOptions = EngineOptions()
     economics: EconomicsSection | None = Field(
@@ -325,12 +405,27 @@ class Scenario(_Model):
     workloads: WorkloadsConfig | None = Field(
         default=None, description="AI requests from users served on satellites and sites"
     )
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, lt=2**63)
     # Folder that relative paths (element files) are resolved against; not part of the YAML.
     base_dir: Path = Field(default=Path("."), exclude=True)
 
+    @field_validator("name")
+    @classmethod
+    def _name_text(cls, value: str) -> str:
+        return _plain_text(value)
+
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
+        designed = sum(
+            shell.planes * shell.sats_per_plane
+            for shell in self.constellation
+            if not isinstance(shell, CatalogShell)
+        )
+        if designed > MAX_SATELLITES:
+            raise ValueError(
+                f"the designed shells hold {designed:,} satellites; at most {MAX_SATELLITES:,} "
+                "(reduce constellation[].planes or sats_per_plane)"
+            )
         names = [shell.name for shell in self.constellation]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -355,6 +450,11 @@ class Scenario(_Model):
                     )
         every = self.output.every_s
         if every is not None:
+            if every > self.time.duration_s:
+                raise ValueError(
+                    f"output.every ({every:g} s) is longer than time.duration "
+                    f"({self.time.duration_s:g} s)"
+                )
             ratio = every / self.time.step_s
             if ratio < 1 - 1e-9 or abs(ratio - round(ratio)) > 1e-6:
                 raise ValueError(
@@ -421,37 +521,57 @@ def _raw_value(data: Any, loc: tuple[Any, ...], fallback: Any) -> Any:
     return node
 
 
+# At most this many problems are listed; a fuzzed file can have thousands.
+MAX_LISTED_PROBLEMS = 20
+# A message of a validator may quote a value; no line of the report grows past this.
+MAX_LINE_CHARS = 400
+
+
+def _hint(item: dict[str, Any], given: Any) -> str:
+    """Advice for mistakes that YAML makes easy and pydantic's wording does not explain."""
+    if item["type"] == "string_type" and isinstance(given, bool):
+        return (
+            "; YAML reads an unquoted true/false as a boolean: quote the text "
+            f"('{str(given).lower()}')"
+        )
+    if item["type"] == "string_type" and isinstance(given, int | float):
+        return "; quote it to give text"
+    return ""
+
+
 def _format_errors(error: ValidationError, source: str, data: Any = _MISSING) -> ScenarioError:
     lines = []
     first_path, first_value = "", None
-    for item in error.errors():
+    items = error.errors(include_url=False)
+    for item in items[:MAX_LISTED_PROBLEMS]:
         path = _format_location(item["loc"])
         message = item["msg"].removeprefix("Value error, ")
+        given = (
+            item.get("input")
+            if data is _MISSING
+            else _raw_value(data, item["loc"], item.get("input"))
+        )
         if item["type"] == "missing":
             text = f"{path}: required field is missing"
         elif item["type"] == "extra_forbidden":
             text = f"{path}: unknown field (check the spelling; see docs/scenario.md)"
         elif item["type"] == "union_tag_invalid":
+            tag = item["input"].get("type") if isinstance(item["input"], dict) else None
             text = (
-                f"{path}: unknown shell type {item['input'].get('type')!r}; "
-                "allowed: 'walker', 'sso', 'tle', 'omm'"
+                f"{path}: unknown shell type {shorten(tag)}; allowed: 'walker', 'sso', 'tle', 'omm'"
             )
         elif item["type"] == "union_tag_not_found":
             text = f"{path}: each shell needs a 'type': one of 'walker', 'sso', 'tle', 'omm'"
         else:
-            given = (
-                item["input"] if data is _MISSING else _raw_value(data, item["loc"], item["input"])
-            )
-            text = f"{path}: {message} (got {given!r})"
+            text = f"{path}: {message} (got {shorten(given)}){_hint(item, given)}"
         if not first_path:
-            first_path = path
-            first_value = (
-                item.get("input")
-                if data is _MISSING
-                else _raw_value(data, item["loc"], item.get("input"))
-            )
+            first_path, first_value = path, given
+        if len(text) > MAX_LINE_CHARS:
+            text = text[: MAX_LINE_CHARS - 1] + "…"
         lines.append(f"  - {text}")
-    count = len(lines)
+    if len(items) > MAX_LISTED_PROBLEMS:
+        lines.append(f"  … and {len(items) - MAX_LISTED_PROBLEMS} more")
+    count = len(items)
     header = f"{source}: {count} problem{'s' if count > 1 else ''} in the scenario:"
     return ScenarioError("\n".join([header, *lines]), path=first_path, value=first_value)
 
@@ -477,22 +597,30 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     from orbitgrid.scenarios import shipped_scenario_path
 
+    try:
+        check_path_text(str(path))
+    except ValueError as error:
+        raise ScenarioError(f"scenario: {error}", path="scenario", value=str(path)) from None
     file = Path(path)
-    if not file.exists():
+    try:
+        exists = file.exists()
+    except OSError:  # a name the file system refuses (too long, …) names no file
+        exists = False
+    if not exists:
         shipped = shipped_scenario_path(str(path))
         if shipped is None:
             from orbitgrid.scenarios import shipped_scenarios
 
             names = ", ".join(shipped_scenarios())
             raise ScenarioError(
-                f"scenario {str(path)!r} not found: no such file, and no shipped scenario of "
-                f"that name (shipped: {names})",
+                f"scenario {shorten(str(path))} not found: no such file, and no shipped "
+                f"scenario of that name (shipped: {names})",
                 path="scenario",
                 value=str(path),
             )
         file = shipped
     try:
-        data = yaml.safe_load(file.read_text())
-    except yaml.YAMLError as error:
-        raise ScenarioError(f"{file}: not valid YAML: {error}", path="", value=None) from None
+        data = load_yaml_file(file)
+    except InputFileError as error:
+        raise ScenarioError(str(error), path="scenario", value=str(path)) from None
     return scenario_from_dict(data, base_dir=file.parent, source=str(file))

@@ -18,6 +18,30 @@ from orbitgrid.contract import Arrays, Chunk
 from orbitgrid.plan import Plan
 from orbitgrid.spacecraft.operations import AGGREGATE_NAMES
 
+FEASIBLE_FRACTION = 0.99
+"""Delivered over installed compute at or above which a design counts as meeting its capacity."""
+
+MARGINAL_FRACTION = 0.90
+"""Below this delivered fraction the design is reported as not meeting its capacity."""
+
+
+def verdict(fraction: float | None, failed_steps: float | None) -> tuple[str, str]:
+    """The headline answer of a run: (text, status) from its delivered compute fraction.
+
+    ≥ 99 % of installed compute delivered → feasible; ≥ 90 % → marginal; below → not feasible
+    as designed. Failed propagation steps always downgrade to at most marginal. ``status`` is
+    ``good``, ``warn``, ``bad`` or ``info`` (no compute figure). The run writes the text into
+    ``summary.json`` (``verdict``, per shell and in total); the CLI, the report headline and
+    ``orbitgrid compare`` all show that one text.
+    """
+    if fraction is None or not np.isfinite(fraction):
+        return "no compute result", "info"
+    if fraction >= FEASIBLE_FRACTION and not failed_steps:
+        return "Feasible: delivers its installed compute", "good"
+    if fraction >= MARGINAL_FRACTION:
+        return "Marginal: compute is limited part of the time", "warn"
+    return "Not feasible as designed: compute is limited", "bad"
+
 
 class CoreSummary:
     """Reducer for orbits, sun and spacecraft operations (see the module docstring)."""
@@ -54,6 +78,8 @@ class CoreSummary:
         installed_tflops = float(plan.installed_tflops[members].sum())
         delivered_tflops_mean = float(np.nansum(per_sat_mean["delivered_tflops"]))
         compute_installed_w = plan.spacecraft.compute_power_installed_w[members]
+        fraction = delivered_tflops_mean / installed_tflops if installed_tflops > 0 else 0.0
+        failed = int((plan.step_count - steps).sum())
         return {
             "satellites": int(members.sum()),
             "sunlit_fraction": _mean(per_sat_mean["sunlit"]),
@@ -63,9 +89,7 @@ class CoreSummary:
             "temperature_max_c": _max(self._max_temperature_k[members]) - ZERO_CELSIUS_K,
             "installed_compute_pflops": installed_tflops / 1000.0,
             "delivered_compute_pflops_mean": delivered_tflops_mean / 1000.0,
-            "delivered_compute_fraction": (
-                delivered_tflops_mean / installed_tflops if installed_tflops > 0 else 0.0
-            ),
+            "delivered_compute_fraction": fraction,
             "installed_compute_power_mw": float(compute_installed_w.sum()) / 1e6,
             "hours_limited_by_energy_per_satellite": _mean(sums["energy_limited_steps"]) * step_h,
             "hours_limited_by_heat_per_satellite": _mean(sums["thermal_limited_steps"]) * step_h,
@@ -73,7 +97,9 @@ class CoreSummary:
             "energy_generated_mwh": float(sums["generated_wh"].sum()) / 1e6,
             "energy_curtailed_mwh": float(sums["curtailed_wh"].sum()) / 1e6,
             "energy_to_compute_mwh": float(sums["compute_wh"].sum()) / 1e6,
-            "satellite_steps_failed": int((plan.step_count - steps).sum()),
+            "satellite_steps_failed": failed,
+            # A shell without accelerators has nothing to deliver: no verdict, not "not feasible".
+            "verdict": verdict(fraction if installed_tflops > 0 else None, failed)[0],
         }
 
     def finalize(self, plan: Plan) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import BeforeValidator
 
+from orbitgrid.errors import shorten
+
 # For each dimension: the unit the code uses inside, and factors from each accepted spelling to it.
 _DIMENSIONS: dict[str, tuple[str, dict[str, float]]] = {
     "length_km": ("km", {"m": 1e-3, "km": 1.0}),
@@ -57,7 +59,25 @@ _DIMENSIONS: dict[str, tuple[str, dict[str, float]]] = {
     "rate_per_h": ("/h", {"/s": 3600.0, "/min": 60.0, "/h": 1.0, "/d": 1 / 24.0}),
 }
 
-_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S*)\s*$")
+# Longest quantity text read: "-1.234567890123456789e-300 km/h" is 32 characters. The bound
+# also keeps any regular expression linear on hostile input.
+MAX_QUANTITY_CHARS = 100
+
+
+class _BoundedPattern:
+    """A compiled pattern whose ``match`` refuses (returns None for) overlong text."""
+
+    def __init__(self, pattern: str):
+        self._pattern = re.compile(pattern)
+
+    def match(self, text: str) -> re.Match[str] | None:
+        return None if len(text) > MAX_QUANTITY_CHARS else self._pattern.match(text)
+
+
+# "<number> <unit>"; the number's digits are matched without ambiguity (no `\d+\.?\d*`), which
+# backtracked cubically on long digit strings.
+QUANTITY = _BoundedPattern(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S*)\s*$")
+_QUANTITY = QUANTITY
 
 
 def parse_quantity(value: object, dimension: str) -> float:
@@ -73,26 +93,36 @@ def parse_quantity(value: object, dimension: str) -> float:
             f"expected a number or a quantity such as '10 {inside_unit}', got {value!r}"
         )
     if isinstance(value, int | float):
-        number = float(value)
+        number = _float(value)
     elif isinstance(value, str):
         match = _QUANTITY.match(value)
         if match is None:
             raise ValueError(
-                f"could not read {value!r} as a quantity; write a number and a unit, "
+                f"could not read {shorten(value)} as a quantity; write a number and a unit, "
                 f"e.g. '10 {inside_unit or '%'}' (units: {', '.join(u for u in factors if u)})"
             )
         unit = match.group(2)
         if unit not in factors:
             allowed = ", ".join(repr(u) for u in factors if u)
-            raise ValueError(f"unknown unit {unit!r} in {value!r}; allowed units are {allowed}")
+            raise ValueError(
+                f"unknown unit {shorten(unit)} in {shorten(value)}; allowed units are {allowed}"
+            )
         number = float(match.group(1)) * factors[unit]
     else:
         raise ValueError(
-            f"expected a number or a quantity string, got {type(value).__name__} {value!r}"
+            f"expected a number or a quantity string, got {type(value).__name__} {shorten(value)}"
         )
     if not math.isfinite(number):
-        raise ValueError(f"{value!r} is not a finite number")
+        raise ValueError(f"{shorten(value)} is not a finite number")
     return number
+
+
+def _float(value: int | float) -> float:
+    """``float(value)``, with an integer beyond the float range reported, not raised."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{shorten(value)} is beyond the range of numbers (about 1e308)") from None
 
 
 def _quantity(dimension: str) -> BeforeValidator:
@@ -115,22 +145,37 @@ SizeBytes = Annotated[float, _quantity("size_bytes")]
 RatePerH = Annotated[float, _quantity("rate_per_h")]
 
 
+# Hotter than any material a spacecraft is built of stays solid; the bound also keeps T⁴
+# radiation terms finite.
+MAX_TEMPERATURE_K = 5000.0
+
+
 def parse_temperature_k(value: object) -> float:
-    """Return a temperature in kelvin from ``"85 C"``, ``"358 K"`` or a bare number in kelvin."""
+    """Return a temperature in kelvin from ``"85 C"``, ``"358 K"`` or a bare number in kelvin.
+
+    Allowed: finite, above absolute zero, at most ``MAX_TEMPERATURE_K``.
+    """
     if isinstance(value, str):
         match = _QUANTITY.match(value)
         if match is None or match.group(2) not in ("K", "C", "°C", "degC"):
             raise ValueError(
-                f"could not read {value!r} as a temperature; write e.g. '85 C' or '358 K'"
+                f"could not read {shorten(value)} as a temperature; write e.g. '85 C' or '358 K'"
             )
         number = float(match.group(1))
         kelvin = number if match.group(2) == "K" else number + 273.15
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        kelvin = float(value)
+        kelvin = _float(value)
     else:
-        raise ValueError(f"expected a temperature such as '85 C', got {value!r}")
+        raise ValueError(f"expected a temperature such as '85 C', got {shorten(value)}")
+    if not math.isfinite(kelvin):
+        raise ValueError(f"temperature {shorten(value)} is not a finite number")
     if not kelvin > 0.0:
-        raise ValueError(f"temperature {value!r} is at or below absolute zero")
+        raise ValueError(f"temperature {shorten(value)} is at or below absolute zero")
+    if kelvin > MAX_TEMPERATURE_K:
+        raise ValueError(
+            f"temperature {shorten(value)} is above {MAX_TEMPERATURE_K:g} K; allowed is "
+            f"(0, {MAX_TEMPERATURE_K:g}] K"
+        )
     return kelvin
 
 

@@ -15,7 +15,7 @@ from czml3 import Document
 
 from orbitgrid.errors import OrbitgridError
 from orbitgrid.report import export_czml
-from orbitgrid.report.czml import sample_indices
+from orbitgrid.report.scene import SAMPLES_PER_ORBIT
 from tests.report.conftest import copy_run, make_run
 
 
@@ -32,30 +32,49 @@ def test_czml_validates_with_one_packet_per_satellite(small_run: Path, tmp_path:
     assert not list(tmp_path.glob("*.partial"))
 
 
-def test_czml_positions_are_the_dataset_positions(small_run: Path, tmp_path: Path) -> None:
-    """Samples are [t s, lon °, lat °, h m]; compare satellite 3 at its sampled steps."""
+def test_czml_first_sample_is_the_dataset_position(small_run: Path, tmp_path: Path) -> None:
+    """Samples are [t s, lon °, lat °, h m], propagated again from the run's scenario: at the
+    run's first step they are the dataset's position (``test_czml_accuracy`` checks between)."""
     packets = json.loads(export_czml(small_run, out=tmp_path / "s.czml").read_text())
     ds = xr.open_zarr(small_run / "dataset.zarr")
     samples = np.array(packets[1 + 3]["position"]["cartographicDegrees"]).reshape(-1, 4)
-    idx = sample_indices(ds.sizes["time"], 360)
-    assert samples.shape[0] == len(idx)
-    sat = ds.isel(satellite=3, time=idx)
-    elapsed_s = (sat["time"].values - ds["time"].values[0]) / np.timedelta64(1, "s")
-    np.testing.assert_allclose(samples[:, 0], elapsed_s)
-    np.testing.assert_allclose(samples[:, 1], sat["longitude_deg"].values, atol=1e-5)
-    np.testing.assert_allclose(samples[:, 2], sat["latitude_deg"].values, atol=1e-5)
-    np.testing.assert_allclose(samples[:, 3], sat["altitude_km"].values * 1e3, atol=0.5)
-
-
-def test_sampling_is_capped_and_keeps_the_last_step(small_run: Path, tmp_path: Path) -> None:
-    packets = json.loads(
-        export_czml(small_run, out=tmp_path / "s.czml", max_samples_per_satellite=20).read_text()
-    )
-    samples = np.array(packets[1]["position"]["cartographicDegrees"]).reshape(-1, 4)
-    assert len(samples) <= 21
+    sat = ds.isel(satellite=3, time=0)
+    assert samples[0, 0] == 0.0
+    np.testing.assert_allclose(samples[0, 1], sat["longitude_deg"].values, atol=1e-5)
+    np.testing.assert_allclose(samples[0, 2], sat["latitude_deg"].values, atol=1e-5)
+    np.testing.assert_allclose(samples[0, 3], sat["altitude_km"].values * 1e3, atol=0.5)
+    # 550 km: a 95.6 min orbit, so one sample every 239 s; three hours less one step.
+    spacing = np.diff(samples[:, 0])
+    np.testing.assert_allclose(spacing, spacing[0])
+    assert spacing[0] == pytest.approx(95.6 * 60 / SAMPLES_PER_ORBIT, rel=0.01)
     assert samples[-1, 0] == pytest.approx(3 * 3600.0 - 60.0)
-    assert list(sample_indices(10, 4)) == [0, 3, 6, 9]
-    assert list(sample_indices(11, 4)) == [0, 3, 6, 9, 10]
+
+
+def test_long_scene_is_a_window_the_user_can_choose(small_run: Path, tmp_path: Path) -> None:
+    """Over the sample budget, the default scene is the part of the run that fits; a window
+    that does not fit is refused with the longest that does; --start moves the window."""
+    budget = 6 * 21  # 21 samples per satellite: 20 × 239 s ≈ 80 min
+    out = export_czml(small_run, out=tmp_path / "s.czml", max_total_samples=budget)
+    packets = json.loads(out.read_text())
+    samples = np.array(packets[1]["position"]["cartographicDegrees"]).reshape(-1, 4)
+    assert len(samples) == 21
+    assert "choose another window with --start and --duration" in packets[0]["description"]
+    interval = packets[0]["clock"]["interval"]
+    assert interval.startswith("2027-03-20T00:00:00") and "/2027-03-20T01:19:" in interval
+    with pytest.raises(OrbitgridError, match=r"choose --duration of at most 1\.3\d* h"):
+        export_czml(small_run, tmp_path / "t.czml", max_total_samples=budget, duration_s=7200)
+    later = json.loads(
+        export_czml(
+            small_run, out=tmp_path / "u.czml", start="2027-03-20T01:00:00Z", duration_s=3600.0
+        ).read_text()
+    )
+    lo, hi = (pd.Timestamp(t) for t in later[0]["clock"]["interval"].split("/"))
+    assert (lo, hi) == (pd.Timestamp("2027-03-20T01:00Z"), pd.Timestamp("2027-03-20T02:00Z"))
+    assert pd.Timestamp(later[1]["position"]["epoch"]) == lo
+    with pytest.raises(OrbitgridError, match="outside the run"):
+        export_czml(small_run, out=tmp_path / "v.czml", start="2027-03-21T00:00:00Z")
+    with pytest.raises(OrbitgridError, match="ends after the run"):
+        export_czml(small_run, out=tmp_path / "w.czml", duration_s=4 * 3600.0)
 
 
 def test_ground_stations_get_packets(small_run: Path, tmp_path: Path) -> None:
@@ -74,12 +93,16 @@ def test_ground_stations_get_packets(small_run: Path, tmp_path: Path) -> None:
     assert station and station[0]["position"]["cartographicDegrees"] == [15.39, 78.23, 0.0]
 
 
-def test_czml_needs_a_dataset(tmp_path: Path) -> None:
+def test_czml_needs_the_runs_scenario_not_its_dataset(small_run: Path, tmp_path: Path) -> None:
     run = make_run(tmp_path / "run", output={"dataset": False})
-    with pytest.raises(OrbitgridError, match=r"has no dataset\.zarr"):
-        export_czml(run)
+    packets = json.loads(export_czml(run).read_text())
+    assert sum(p["id"].startswith("satellite/") for p in packets) == 6
     with pytest.raises(OrbitgridError, match="is not a run folder"):
         export_czml(tmp_path / "nowhere")
+    bare = copy_run(small_run, tmp_path / "bare")
+    (bare / "scenario.input.yaml").unlink()
+    with pytest.raises(OrbitgridError, match=r"has no scenario\.input\.yaml"):
+        export_czml(bare)
 
 
 def test_network_run_has_endpoints_and_routed_links(network_run: Path, tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ Model:
 - The site has ``servers[step]`` slots (batch slots); a change takes effect at the step
   boundary. A running request is never pre-empted: when the slots shrink, running requests
   finish and no new one starts until fewer than the new number are busy.
-- Service time per request: ``service_time_s[class]``, exponential with that mean or
-  deterministic.
+- Service time per request: ``service_time_s[class]``, exponential with that mean,
+  deterministic, or lognormal with that mean and coefficient of variation ``service_cv``.
 - FIFO queue. With ``max_wait_s`` set, a request that cannot start at once is dropped on
   arrival when its predicted wait exceeds the budget of its class. The prediction is the
   M/M/c conditional mean wait: (requests ahead + busy slots beyond the slot count + 1) ×
@@ -118,6 +118,7 @@ def simulate_site(
     *,
     network_delay_s=0.0,
     service: str = "exponential",
+    service_cv: float = 1.0,
     max_wait_s=None,
     drain: bool = True,
     seed: int = 0,
@@ -127,7 +128,8 @@ def simulate_site(
     ``rate_per_s``: [step] or [step, population, class] arrival rates, requests/s. ``step_s``:
     step length, s. ``servers``: slots, an int or [step]. ``service_time_s``: mean service time,
     s, scalar or [class]. ``network_delay_s``: scalar or broadcastable to [population, class].
-    ``service``: "exponential" or "deterministic". ``max_wait_s``: None (no drops, waits only
+    ``service``: "exponential", "deterministic" or "lognormal" (coefficient of variation
+    ``service_cv``). ``max_wait_s``: None (no drops, waits only
     recorded) or a budget on the wait in queue, s, scalar or [class]. ``seed``: the same seed
     gives the same records.
     """
@@ -140,8 +142,10 @@ def simulate_site(
     delay_s = np.broadcast_to(np.asarray(network_delay_s, dtype=np.float64), (n_pop, n_cls))
     budget = np.inf if max_wait_s is None else max_wait_s
     budget_s = np.broadcast_to(np.asarray(budget, dtype=np.float64), (n_cls,))
-    if service not in ("exponential", "deterministic"):
-        raise ValueError(f"service must be 'exponential' or 'deterministic', got {service!r}")
+    if service not in ("exponential", "deterministic", "lognormal"):
+        raise ValueError(
+            f"service must be 'exponential', 'deterministic' or 'lognormal', got {service!r}"
+        )
 
     rng = np.random.default_rng(seed)
     counts = rng.poisson(rate * step_s)
@@ -153,6 +157,9 @@ def simulate_site(
     n = arrival_s.size
     if service == "exponential":
         service_s = rng.exponential(1.0, n) * mean_service_s[cls]
+    elif service == "lognormal":
+        sigma = math.sqrt(math.log1p(service_cv**2))
+        service_s = rng.lognormal(-0.5 * sigma**2, sigma, n) * mean_service_s[cls]
     else:
         service_s = mean_service_s[cls].copy()
 

@@ -4,6 +4,8 @@ million tokens against the economics stage."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -113,7 +115,7 @@ def offline_scenario(**population_changes) -> dict:
     d = workload_scenario()
     w = d["workloads"]
     w["populations"][0].update(population_changes)
-    w["sites"].append(COPILOT)
+    w["sites"].append(copy.deepcopy(COPILOT))
     w["options"].append({"name": "copilot", "sites": ["copilot", "Ashburn"]})
     d["economics"] = {"mission": "5 yr"}
     return d

@@ -284,11 +284,19 @@ class EconomicsSection(BaseModel):
     the delivered fraction on Earth (default: the table's ``terrestrial_availability``).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # Finite numbers only: an infinite cost or lifetime gives NaN figures, not an answer.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
-    overrides: dict[str, float] = Field(default_factory=dict)
+    overrides: dict[str, float] = Field(default_factory=dict, max_length=1000)
+    # 100 years bounds the yearly cash-flow loops (1e300 yr never ended) far beyond any asset.
     mission_s: DurationS = Field(
-        alias="mission", default=5.0 * JULIAN_YEAR_S, gt=0, description="comparison period"
+        alias="mission",
+        default=5.0 * JULIAN_YEAR_S,
+        gt=0,
+        le=100 * JULIAN_YEAR_S,
+        description="comparison period, at most 100 yr",
     )
     replacement: Literal["satellite", "compute"] = Field(
         default="satellite", description="what a failure costs: a new satellite or its payload"

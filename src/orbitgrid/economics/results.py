@@ -197,6 +197,31 @@ class EconomicsResult:
         return out
 
 
+COST_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("cost_per_gpu_hour_orbit_usd", ("orbital", "cost_per_gpu_hour_usd")),
+    ("cost_per_gpu_hour_earth_usd", ("terrestrial", "cost_per_gpu_hour_usd")),
+    ("cost_ratio_orbit_to_earth", ("cost_ratio",)),
+    ("break_even_launch_cost_usd_per_kg", ("break_even_launch_cost_usd_per_kg",)),
+    ("lifecycle_cost_orbit_usd", ("orbital", "lifecycle_cost_usd")),
+    ("lifecycle_cost_earth_usd", ("terrestrial", "lifecycle_cost_usd")),
+    ("cost_per_million_tokens_orbit_usd", ("orbital", "cost_per_million_tokens_usd")),
+    ("cost_per_million_tokens_earth_usd", ("terrestrial", "cost_per_million_tokens_usd")),
+)
+"""Flat per-shell cost figures (column name, path in ``EconomicsResult.to_dict()``), for the
+per-shell tables (``shells.csv``) beside the physics figures."""
+
+
+def cost_columns(result: dict[str, Any]) -> dict[str, Any]:
+    """The ``COST_COLUMNS`` of one shell's ``EconomicsResult.to_dict()`` (None where absent)."""
+    row: dict[str, Any] = {}
+    for column, path in COST_COLUMNS:
+        value: Any = result
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        row[column] = value
+    return row
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, str) or value is None:
         return value

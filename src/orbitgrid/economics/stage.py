@@ -14,6 +14,7 @@ import numpy as np
 from orbitgrid.economics.assumptions import EconomicsSection, load_assumptions
 from orbitgrid.economics.costs import evaluate_economics
 from orbitgrid.economics.mass import SatelliteDesign
+from orbitgrid.economics.results import cost_columns
 from orbitgrid.plan import Plan
 
 
@@ -51,8 +52,12 @@ def shell_economics(
 
 
 def economics_analysis(plan: Plan, summary: dict[str, Any]) -> dict[str, Any]:
-    """The engine's analysis: ``{"economics": shell_economics(...)}`` when the scenario asks."""
+    """The engine's analysis when the scenario asks: ``{"economics": shell_economics(...)}``,
+    and each priced shell's ``cost_columns`` merged into ``summary["shells"]``."""
     section = plan.scenario.economics
     if section is None:
         return {}
-    return {"economics": shell_economics(plan.scenario, summary, section)}
+    economics = shell_economics(plan.scenario, summary, section)
+    # The flat cost figures also go beside each shell's physics figures (shells.csv).
+    shells = {name: cost_columns(result) for name, result in economics["shells"].items()}
+    return {"economics": economics, "shells": shells}

@@ -25,7 +25,6 @@ Example::
 from __future__ import annotations
 
 import math
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -40,6 +39,7 @@ from pydantic import (
 
 from orbitgrid.errors import ScenarioError
 from orbitgrid.units import (
+    QUANTITY,
     AngleDeg,
     DurationS,
     Fraction,
@@ -58,7 +58,9 @@ PathLogFormat = Literal["csv", "csv.gz", "none"]
 
 # Data rates: bits per second inside; decimal SI prefixes as used for link rates.
 _RATE_FACTORS = {"bps": 1.0, "kbps": 1e3, "Mbps": 1e6, "Gbps": 1e9, "Tbps": 1e12}
-_RATE = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S*)\s*$")
+# The quantity grammar of orbitgrid.units, bounded in length (a long digit string made the
+# older pattern backtrack for minutes).
+_RATE = QUANTITY
 
 
 def parse_rate_bps(value: object) -> float:
@@ -394,9 +396,13 @@ class NetworkConfig(_NetModel):
     @field_validator("endpoint_files")
     @classmethod
     def _builtin_known(cls, files: list[str]) -> list[str]:
+        from orbitgrid.input_files import check_path_text
         from orbitgrid.network.endpoints import BUILTIN_ENDPOINT_FILES
 
+        if len(files) > 1000:
+            raise ValueError(f"{len(files):,} endpoint files; at most 1,000")
         for f in files:
+            check_path_text(f)  # NUL or control characters: no file has that name
             if f.startswith("builtin:") and f[8:] not in BUILTIN_ENDPOINT_FILES:
                 allowed = ", ".join(f"builtin:{k}" for k in BUILTIN_ENDPOINT_FILES)
                 raise ValueError(f"unknown built-in endpoint list {f!r}; available: {allowed}")

@@ -16,31 +16,37 @@ satellites and decimated in time (``orbitgrid.report.decimate``); the raw datase
 embedded.
 """
 
-from orbitgrid.report.build import build_report
-from orbitgrid.report.compare import compare_runs
-from orbitgrid.report.czml import build_czml_document, export_czml
-from orbitgrid.report.runfolder import RunFolder, load_run
-from orbitgrid.report.sections import (
-    SECTIONS,
-    HeadlineItem,
-    Section,
-    SectionOutput,
-    register_section,
-)
+from __future__ import annotations
 
-__all__ = [
-    # sections registry
-    "SECTIONS",
-    "HeadlineItem",
-    # run folders
-    "RunFolder",
-    "Section",
-    "SectionOutput",
-    # entry points
-    "build_czml_document",
-    "build_report",
-    "compare_runs",
-    "export_czml",
-    "load_run",
-    "register_section",
-]
+import importlib
+from typing import Any
+
+# Loaded on first use (PEP 562): ``orbitgrid.report.formats`` and the CZML export must not
+# pull in plotly, which the CLI would otherwise import just to print a cost.
+_EXPORTS = {
+    "SECTIONS": "orbitgrid.report.sections",
+    "HeadlineItem": "orbitgrid.report.sections",
+    "RunFolder": "orbitgrid.report.runfolder",
+    "Section": "orbitgrid.report.sections",
+    "SectionOutput": "orbitgrid.report.sections",
+    "Shown": "orbitgrid.report.sections",
+    "build_czml_document": "orbitgrid.report.czml",
+    "build_report": "orbitgrid.report.build",
+    "compare_runs": "orbitgrid.report.compare",
+    "export_czml": "orbitgrid.report.czml",
+    "load_run": "orbitgrid.report.runfolder",
+    "register_section": "orbitgrid.report.sections",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'orbitgrid.report' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -132,5 +132,10 @@ def build_report(
     if static:
         from orbitgrid.report.static import export_static
 
-        export_static(named, target.parent / f"{target.stem}_figures")
+        export_static(named, static_folder(target))
     return target
+
+
+def static_folder(report: Path) -> Path:
+    """Where ``--static`` writes the figures of ``report``: ``<report stem>_figures`` beside it."""
+    return report.parent / f"{report.stem}_figures"

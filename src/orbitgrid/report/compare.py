@@ -1,7 +1,10 @@
 """Comparison report of several runs: a table of their headline figures and bar charts.
 
 Only ``summary.json`` of each run is read (never the datasets), so comparing large runs is
-fast. Figures come from ``summary["total"]`` and, when present, ``summary["economics"]``.
+fast. Rows: the run length and step, the verdict, the constellation figures of
+``summary["total"]``, each priced shell's cost (``summary["economics"]``: orbit and Earth per
+GPU-hour, their ratio, break-even launch price, lifecycle cost) and the network's median RTT and
+reachability (``summary["network"]``). A row that no run has is left out.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import plotly.graph_objects as go
 
 from orbitgrid import __version__
 from orbitgrid.errors import OrbitgridError
+from orbitgrid.report import formats
 from orbitgrid.report.figures import ReportFigure, color, figure_html, new_figure, table_html
 from orbitgrid.report.page import Page, PageSection, render_page
 from orbitgrid.report.runfolder import RunFolder, load_run, write_atomic
 from orbitgrid.report.sections._common import figure_value
+from orbitgrid.report.sections.economics import economics_by_shell
 
 COMPARED_FIGURES: tuple[tuple[str, str, float], ...] = (
     ("satellites", "satellites", 1.0),
@@ -35,12 +40,20 @@ COMPARED_FIGURES: tuple[tuple[str, str, float], ...] = (
 )
 """``summary["total"]`` keys compared, with their labels (unit included) and scale factors."""
 
-ECONOMICS_FIGURES: tuple[tuple[str, str, str], ...] = (
-    ("orbital", "cost_per_gpu_hour_usd", "orbit: USD per delivered GPU-hour"),
-    ("terrestrial", "cost_per_gpu_hour_usd", "Earth: USD per delivered GPU-hour"),
-    ("orbital", "lifecycle_cost_usd", "orbit: lifecycle cost (USD)"),
+ECONOMICS_FIGURES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("orbital", "cost_per_gpu_hour_usd"), "orbit: USD per delivered GPU-hour"),
+    (("terrestrial", "cost_per_gpu_hour_usd"), "Earth: USD per delivered GPU-hour"),
+    (("cost_ratio",), "orbit over Earth per GPU-hour (×)"),
+    (("break_even_launch_cost_usd_per_kg",), "break-even launch price (USD/kg)"),
+    (("orbital", "lifecycle_cost_usd"), "orbit: lifecycle cost (USD)"),
 )
-"""Economics figures compared when a run has them: (option, key, label with unit)."""
+"""Economics figures compared per priced shell: (path in the shell's dict, label with unit)."""
+
+NETWORK_FIGURES: tuple[tuple[str, str, float], ...] = (
+    ("rtt_median_ms", "network: median RTT, all pairs (ms)", 1.0),
+    ("reachability", "network: reachability (%)", 100.0),
+)
+"""``summary["network"]`` keys compared, with labels and scale factors."""
 
 CHARTED = (
     "delivered_compute_fraction",
@@ -57,8 +70,16 @@ def _label(run: RunFolder, seen: dict[str, int]) -> str:
     return name if seen[name] == 1 else f"{name} ({run.path.name})"
 
 
-def _rows(runs: list[RunFolder]) -> list[tuple[str, list[float | None]]]:
-    rows = []
+Row = tuple[str, list[object]]
+
+
+def _rows(runs: list[RunFolder]) -> list[Row]:
+    """The comparison table: one row per figure some run has (see the module docstring)."""
+    rows: list[Row] = [
+        ("duration", [formats.duration(_time(run, "duration_s")) for run in runs]),
+        ("time step (s)", [_time(run, "step_s") for run in runs]),
+        ("verdict", [run.total.get("verdict") for run in runs]),
+    ]
     for key, label, scale in COMPARED_FIGURES:
         values = []
         for run in runs:
@@ -66,17 +87,30 @@ def _rows(runs: list[RunFolder]) -> list[tuple[str, list[float | None]]]:
             if value is None and key == "satellites":
                 value = figure_value(run.summary, key)
             values.append(None if value is None else value * scale)
-        if any(v is not None for v in values):
-            rows.append((label, values))
-    for option, key, label in ECONOMICS_FIGURES:
+        rows.append((label, values))
+    priced = [economics_by_shell(run.summary) for run in runs]
+    shells = list(dict.fromkeys(name for entries in priced for name in entries))
+    for shell in shells:
+        suffix = f", shell {shell}" if len(shells) > 1 and shell else ""
+        for path, label in ECONOMICS_FIGURES:
+            rows.append((label + suffix, [_economics_value(e.get(shell), path) for e in priced]))
+    for key, label, scale in NETWORK_FIGURES:
         values = []
         for run in runs:
-            econ = run.summary.get("economics")
-            entry = econ.get(option) if isinstance(econ, dict) else None
-            values.append(figure_value(entry, key) if isinstance(entry, dict) else None)
-        if any(v is not None for v in values):
-            rows.append((label, values))
-    return rows
+            value = figure_value(run.summary.get("network") or {}, key)
+            values.append(None if value is None else value * scale)
+        rows.append((label, values))
+    return [(label, values) for label, values in rows if any(v is not None for v in values)]
+
+
+def _time(run: RunFolder, key: str) -> float | None:
+    return figure_value(run.summary.get("time") or {}, key)
+
+
+def _economics_value(entry: dict | None, path: tuple[str, ...]) -> float | None:
+    for key in path[:-1]:
+        entry = entry.get(key) if isinstance(entry, dict) else None
+    return figure_value(entry, path[-1]) if isinstance(entry, dict) else None
 
 
 def compare_runs(run_dirs: list[str | os.PathLike[str]], out: str | os.PathLike[str]) -> Path:
@@ -119,7 +153,7 @@ def compare_runs(run_dirs: list[str | os.PathLike[str]], out: str | os.PathLike[
         )
         fig.update_layout(hovermode="closest", height=360)
         figures.append(ReportFigure(key, fig, f"{label} of each run (summary.json total)."))
-    cost_labels = [label for _, _, label in ECONOMICS_FIGURES[:2] if label in by_label]
+    cost_labels = [label for _, label in ECONOMICS_FIGURES[:2] if label in by_label]
     if cost_labels:
         fig = new_figure("Cost per delivered GPU-hour", "run", "USD per delivered GPU-hour")
         for index, label in enumerate(cost_labels):

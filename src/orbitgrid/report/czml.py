@@ -1,13 +1,16 @@
 """CZML export of a run (Cesium scene) with the czml3 package.
 
-One document packet (name, version, clock over the run window), one packet per satellite with
-time-tagged positions in ``cartographicDegrees`` ([seconds since epoch, longitude °, latitude °,
-height m], WGS84, from the dataset's ``longitude_deg``, ``latitude_deg``, ``altitude_km``) and
-Lagrange interpolation, and one packet per ground endpoint written inline in the scenario's
-``network.endpoints``. Positions are sampled every ``stride`` steps so each satellite has at most
-``samples_per_satellite(...)`` samples (plus the last step); steps whose position is NaN (a failed
-propagation) are left out. Cesium converts cartographic samples to Cartesian before it
-interpolates, so tracks crossing ±180° interpolate correctly.
+A scene shows a window of the run (``orbitgrid.report.scene``: by default from the run's start,
+at most a day and what the sample budget allows; ``start`` and ``duration_s`` choose another).
+One document packet (name, version, clock over the window), one packet per satellite with
+time-tagged positions in ``cartographicDegrees`` ([seconds since the window start, longitude °,
+latitude °, height m], WGS84) and Lagrange interpolation of degree 5, and one packet per ground
+endpoint. Satellite positions are propagated again from the run's scenario at
+``SAMPLES_PER_ORBIT`` samples per orbit, so Cesium's interpolation stays within 1 km of the
+simulated orbit at any instant, however sparse the stored dataset (``tests/report/
+test_czml_accuracy.py`` checks this as Cesium interpolates); samples whose propagation failed
+(NaN) are left out. Cesium converts cartographic samples to Cartesian before it interpolates, so
+tracks crossing ±180° interpolate correctly.
 
 Ground endpoints are all of the scenario's network endpoints, inline and from
 ``endpoint_files`` (``RunFolder.ground_stations``). Routed links come from ``paths.csv``: a
@@ -18,7 +21,8 @@ one packet (``link/<id a>|<id b>``) whose polyline references the two node packe
 which any routed path used it. At most ``DEFAULT_MAX_LINK_PACKETS`` links are written: when the
 routed paths use more, links are cut at the time the cap is reached (the first use of link
 number cap + 1), so the scene shows every routed path before that time and none after; if the
-first step alone needs more, only the endpoint pairs whose paths fit are drawn.
+first step alone needs more, only the endpoint pairs whose paths fit are drawn. Links are
+clipped to the scene's window: the paths in use at its start are drawn from there.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ import csv
 import datetime as dt
 import gzip
 import itertools
-import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +45,15 @@ from czml3.types import TimeInterval, TimeIntervalCollection
 
 from orbitgrid.errors import OrbitgridError
 from orbitgrid.network.paths import PATH_SEPARATOR, path_log_file
-from orbitgrid.report.decimate import shell_labels
 from orbitgrid.report.figures import COLORS
 from orbitgrid.report.runfolder import RunFolder, load_run, write_atomic
+from orbitgrid.report.scene import (
+    LAGRANGE_DEGREE,
+    SceneWindow,
+    choose_window,
+    geodetic_positions,
+    load_run_plan,
+)
 
 CZML_NAME = "scene.czml"
 
@@ -53,21 +63,11 @@ DEFAULT_MAX_LINK_PACKETS = 10_000
 links are shown up to the time the cap is reached and not after (see ``link_packets``)."""
 
 
-DEFAULT_MAX_SAMPLES_PER_SATELLITE = 360
-"""Position samples per satellite: one per 4 min over a day, ~24 per LEO orbit."""
-
 DEFAULT_MAX_TOTAL_SAMPLES = 300_000
-"""Position samples over all satellites (about 12 MB of CZML): large constellations get fewer
-samples per satellite, but never fewer than ``MIN_SAMPLES_PER_SATELLITE``."""
-
-MIN_SAMPLES_PER_SATELLITE = 48
-
-SATELLITE_BLOCK = 2000
-"""Satellites read at a time (bounds memory for very large constellations)."""
+"""Position samples over all satellites (about 12 MB of CZML): the scene's window is as long as
+this budget allows at ``scene.SAMPLES_PER_ORBIT`` samples per orbit."""
 
 KM_TO_M = 1000.0
-
-_POSITION_VARIABLES = ("latitude_deg", "longitude_deg", "altitude_km")
 
 
 def _utc(value: np.datetime64) -> dt.datetime:
@@ -79,117 +79,90 @@ def _rgba(index: int) -> list[int]:
     return [int(hex_color[i : i + 2], 16) for i in (1, 3, 5)] + [255]
 
 
-def sample_indices(n_time: int, max_samples: int) -> np.ndarray:
-    """Time indices every ``ceil(n_time / max_samples)`` steps, always including the last."""
-    stride = max(1, math.ceil(n_time / max(1, max_samples)))
-    idx = np.arange(0, n_time, stride)
-    if n_time and idx[-1] != n_time - 1:
-        idx = np.append(idx, n_time - 1)
-    return idx
+@dataclass
+class Scene:
+    """A built scene: the czml3 document and the window it shows."""
+
+    document: Document
+    window: SceneWindow
+    satellites: int
+    links: int
 
 
-def samples_per_satellite(
-    n_satellite: int,
-    max_samples_per_satellite: int = DEFAULT_MAX_SAMPLES_PER_SATELLITE,
-    max_total_samples: int = DEFAULT_MAX_TOTAL_SAMPLES,
-) -> int:
-    """Samples per satellite: the per-satellite cap, lowered so the total stays under
-    ``max_total_samples``, but not below ``MIN_SAMPLES_PER_SATELLITE``."""
-    share = max_total_samples // max(1, n_satellite)
-    return max(
-        min(max_samples_per_satellite, MIN_SAMPLES_PER_SATELLITE),
-        min(max_samples_per_satellite, share),
-    )
-
-
-def build_czml_document(
+def build_scene(
     run_dir: str | os.PathLike[str],
-    max_samples_per_satellite: int = DEFAULT_MAX_SAMPLES_PER_SATELLITE,
+    start: np.datetime64 | str | None = None,
+    duration_s: float | None = None,
     max_total_samples: int = DEFAULT_MAX_TOTAL_SAMPLES,
     max_link_packets: int = DEFAULT_MAX_LINK_PACKETS,
-) -> Document:
-    """The czml3 ``Document`` of a run (see the module docstring for its content)."""
-    run = load_run(run_dir, require_dataset=True)
-    ds = run.dataset
-    assert ds is not None
-    missing = [v for v in _POSITION_VARIABLES if v not in ds.data_vars]
-    if missing:
-        raise OrbitgridError(
-            f"{run.path / 'dataset.zarr'} has no {', '.join(missing)}: the CZML export needs "
-            f"satellite positions ({', '.join(_POSITION_VARIABLES)})"
-        )
-    time = run.time_utc
-    if len(time) == 0:
-        raise OrbitgridError(f"{run.path / 'dataset.zarr'} has no time steps to export")
-    start, end = _utc(time[0]), _utc(time[-1])
-    step_s = float((time[1] - time[0]) / np.timedelta64(1, "s")) if len(time) > 1 else 60.0
-    per_satellite = samples_per_satellite(
-        ds.sizes["satellite"], max_samples_per_satellite, max_total_samples
-    )
-    idx = sample_indices(len(time), per_satellite)
-    seconds = ((time[idx] - time[0]) / np.timedelta64(1, "s")).astype(np.float64)
-    interval = TimeInterval(start=start, end=end)
+) -> Scene:
+    """The scene of a run over a window (see the module docstring).
 
+    Raises ``OrbitgridError`` for a folder that is not a run, a run whose scenario cannot be
+    loaded again, or a window outside the run or too long for ``max_total_samples``.
+    """
+    run = load_run(run_dir)
+    plan = load_run_plan(run.path)
+    begin = None if start is None else np.datetime64(str(start).removesuffix("Z"), "ns")
+    window = choose_window(
+        plan.times_utc, plan.orbital_period_s, max_total_samples, begin, duration_s
+    )
+    epoch = _utc(window.start)
+    interval = TimeInterval(start=epoch, end=_utc(window.end))
+    seconds = window.seconds
     packets = [
         Packet(
             id="document",
             name=run.name,
             version=CZML_VERSION,
-            description=str(run.summary.get("description") or ""),
+            description=f"{run.summary.get('description') or ''} Scene: {window.describe()}.",
             clock=Clock(
                 interval=interval,
-                currentTime=start,
+                currentTime=epoch,
                 multiplier=60,
                 range=ClockRanges.LOOP_STOP,
                 step=ClockSteps.SYSTEM_CLOCK_MULTIPLIER,
             ),
         )
     ]
-    shells = shell_labels(ds)
-    shell_names = list(dict.fromkeys(shells.tolist()))
-    names = (
-        np.asarray(ds["satellite_name"].values).astype(str)
-        if "satellite_name" in ds.coords
-        else np.asarray(ds["satellite"].values).astype(str)
-    )
-    n_sat = ds.sizes["satellite"]
-    trail_s = min(3000.0, float(seconds[-1]) if len(seconds) else 0.0)
-    for first in range(0, n_sat, SATELLITE_BLOCK):
-        block = slice(first, min(first + SATELLITE_BLOCK, n_sat))
-        sub = ds[list(_POSITION_VARIABLES)].isel(time=idx, satellite=block)
-        lat = np.asarray(sub["latitude_deg"].values, dtype=np.float64).round(5)
-        lon = np.asarray(sub["longitude_deg"].values, dtype=np.float64).round(5)
-        h_m = (np.asarray(sub["altitude_km"].values, dtype=np.float64) * KM_TO_M).round(0)
-        for k in range(lat.shape[1]):
-            sat = first + k
-            shell_index = shell_names.index(shells[sat])
-            ok = np.isfinite(lat[:, k]) & np.isfinite(lon[:, k]) & np.isfinite(h_m[:, k])
-            samples = np.column_stack([seconds[ok], lon[ok, k], lat[ok, k], h_m[ok, k]])
-            position = None
-            if ok.any():
-                position = Position(
-                    epoch=start,
-                    cartographicDegrees=samples.ravel().tolist(),
-                    interpolationAlgorithm=InterpolationAlgorithms.LAGRANGE,
-                    interpolationDegree=5 if ok.sum() > 5 else 1,
-                )
-            packets.append(
-                Packet(
-                    id=f"satellite/{sat}",
-                    name=str(names[sat]),
-                    description=f"shell {shells[sat]}, satellite index {sat}",
-                    availability=interval,
-                    position=position,
-                    point=Point(pixelSize=4, color=Color(rgba=_rgba(shell_index))),
-                    path=CzmlPath(
-                        show=True,
-                        width=1,
-                        leadTime=0,
-                        trailTime=trail_s,
-                        resolution=max(step_s, 60.0),
-                    ),
-                )
+    names = np.asarray(plan.satellite_names).astype(str)
+    shell_names = [shell.name for shell in plan.shells]
+    n_sat = plan.satellite_count
+    trail_s = min(3000.0, window.duration_s)
+    # All satellites at once: the window's samples are bounded by max_total_samples (or 12
+    # per satellite), so these arrays stay a few MB.
+    lat, lon, alt_km = geodetic_positions(plan, window.times_utc)
+    lat, lon = lat.round(5), lon.round(5)
+    h_m = (alt_km * KM_TO_M).round(0)
+    for sat in range(n_sat):
+        shell_index = int(plan.shell_index[sat])
+        ok = np.isfinite(lat[:, sat]) & np.isfinite(lon[:, sat]) & np.isfinite(h_m[:, sat])
+        samples = np.column_stack([seconds[ok], lon[ok, sat], lat[ok, sat], h_m[ok, sat]])
+        position = None
+        if ok.any():
+            position = Position(
+                epoch=epoch,
+                cartographicDegrees=samples.ravel().tolist(),
+                interpolationAlgorithm=InterpolationAlgorithms.LAGRANGE,
+                interpolationDegree=min(LAGRANGE_DEGREE, max(1, int(ok.sum()) - 1)),
             )
+        packets.append(
+            Packet(
+                id=f"satellite/{sat}",
+                name=str(names[sat]),
+                description=f"shell {shell_names[shell_index]}, satellite index {sat}",
+                availability=interval,
+                position=position,
+                point=Point(pixelSize=4, color=Color(rgba=_rgba(shell_index))),
+                path=CzmlPath(
+                    show=True,
+                    width=1,
+                    leadTime=0,
+                    trailTime=trail_s,
+                    resolution=max(window.step_s / 4, 30.0),
+                ),
+            )
+        )
     stations = run.ground_stations()
     for station in stations:
         packets.append(
@@ -210,8 +183,20 @@ def build_czml_document(
         )
     node_ids = {str(name): f"satellite/{sat}" for sat, name in enumerate(names)}
     node_ids.update({s["name"]: f"endpoint/{s['name']}" for s in stations})
-    packets += link_packets(run, time, node_ids, max_link_packets)
-    return Document(packets=packets)
+    links = link_packets(run, window, node_ids, max_link_packets)
+    document = Document(packets=packets + links)
+    return Scene(document, window, n_sat, len(links))
+
+
+def build_czml_document(
+    run_dir: str | os.PathLike[str],
+    start: np.datetime64 | str | None = None,
+    duration_s: float | None = None,
+    max_total_samples: int = DEFAULT_MAX_TOTAL_SAMPLES,
+    max_link_packets: int = DEFAULT_MAX_LINK_PACKETS,
+) -> Document:
+    """The czml3 ``Document`` of a run's scene (see ``build_scene``)."""
+    return build_scene(run_dir, start, duration_s, max_total_samples, max_link_packets).document
 
 
 def _reference(packet_id: str, prop: str = "position") -> str:
@@ -221,32 +206,67 @@ def _reference(packet_id: str, prop: str = "position") -> str:
 
 def link_intervals(
     run: RunFolder,
-    time: np.ndarray,
+    run_start: np.datetime64,
+    window_s: tuple[float, float],
     node_ids: dict[str, str],
     max_links: int | None = None,
 ) -> dict[tuple[str, str], list[tuple[float, float]]]:
-    """Seconds since the first step in which each link (pair of packet ids) is routed.
+    """Seconds since ``run_start`` in which each link (pair of packet ids) is routed, within
+    ``window_s`` (seconds since ``run_start``).
 
     ``paths.csv`` is streamed in its order (time order, as the network stage writes it): a
-    pair's path is in use from its row's time until the pair's next row, or the end of the run.
-    Links with a node that has no packet are left out; a link's intervals are merged where they
-    overlap or touch. With ``max_links``, reading stops at the first row that would bring in
-    link number ``max_links + 1``: its time is the cut, at which every open interval ends, and
-    links first used at the cut are dropped. If the paths of the first step alone would exceed
-    ``max_links``, the pairs that do not fit (in file order) are left out for the whole run
-    and the others cut as above. Empty when the run has no ``paths.csv``.
+    pair's path is in use from its row's time until the pair's next row, or the end of the
+    window. Rows before the window only say which path each pair uses when the window opens;
+    reading stops at the window's end. Links with a node that has no packet are left out; a
+    link's intervals are merged where they overlap or touch. With ``max_links``, reading stops
+    at the first row that would bring in link number ``max_links + 1``: its time is the cut, at
+    which every open interval ends, and links first used at the cut are dropped. If the paths at
+    the window's first time alone would exceed ``max_links``, the pairs that do not fit (in file
+    order) are left out for the whole window and the others cut as above. Empty when the run
+    has no ``paths.csv``.
     """
     path = path_log_file(run.path)
-    if path is None or len(time) == 0:
+    if path is None:
         return {}
-    end_s = float((time[-1] - time[0]) / np.timedelta64(1, "s"))
+    lo_s, hi_s = window_s
     seconds: dict[str, float] = {}
+    before: dict[tuple[str, str], list[tuple[str, str]]] = {}  # paths in use at lo_s
     in_use: dict[tuple[str, str], tuple[float, list[tuple[str, str]]]] = {}
     raw: dict[tuple[str, str], list[tuple[float, float]]] = {}
     seen: set[tuple[str, str]] = set()
     left_out: set[tuple[str, str]] = set()
-    first_s: float | None = None
-    cut_s = end_s
+    state = {"first_s": None, "cut_s": hi_s}
+
+    def use(t: float, pair: tuple[str, str], links: list[tuple[str, str]]) -> bool:
+        """Record that ``pair`` routes over ``links`` from ``t``; False once the cap is hit."""
+        if pair in left_out:
+            return True
+        previous = in_use.pop(pair, None)
+        if previous is not None:
+            for link in previous[1]:
+                raw.setdefault(link, []).append((previous[0], t))
+        if max_links is not None:
+            new = {link for link in links if link not in seen}
+            if len(seen) + len(new) > max_links:
+                if state["first_s"] is None or t == state["first_s"]:
+                    left_out.add(pair)  # too many pairs: draw those that fit
+                    return True
+                state["cut_s"] = t
+                return False
+            seen.update(new)
+        if state["first_s"] is None:
+            state["first_s"] = t
+        if links:
+            in_use[pair] = (t, links)
+        return True
+
+    def open_window() -> bool:
+        """The paths in use when the window opens start at its first second."""
+        going = all(use(lo_s, pair, links) for pair, links in before.items())
+        before.clear()
+        return going
+
+    opened = False
     try:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rt", newline="", encoding="utf-8") as handle:
@@ -257,35 +277,30 @@ def link_intervals(
             for row in reader:
                 stamp = row["time_utc"]
                 if stamp not in seconds:
-                    elapsed = np.datetime64(stamp.removesuffix("Z"), "ns") - time[0]
+                    elapsed = np.datetime64(stamp.removesuffix("Z"), "ns") - run_start
                     seconds[stamp] = float(elapsed / np.timedelta64(1, "s"))
                 t = seconds[stamp]
+                if t >= hi_s:
+                    break
                 pair = (row["src"], row["dst"])
-                if pair in left_out:
-                    continue
-                previous = in_use.pop(pair, None)
-                if previous is not None:
-                    for link in previous[1]:
-                        raw.setdefault(link, []).append((previous[0], t))
                 links = _hops(row["path"] or "", node_ids)
-                if max_links is not None:
-                    new = {link for link in links if link not in seen}
-                    if len(seen) + len(new) > max_links:
-                        if first_s is None or t == first_s:
-                            left_out.add(pair)  # too many pairs: draw those that fit
-                            continue
-                        cut_s = t
+                if t < lo_s:
+                    before[pair] = links
+                    continue
+                if not opened:
+                    opened = True
+                    if not open_window():
                         break
-                    seen |= new
-                if first_s is None:
-                    first_s = t
-                if links:
-                    in_use[pair] = (t, links)
+                if not use(t, pair, links):
+                    break
+        if not opened:
+            open_window()
     except (OSError, ValueError) as exc:
         raise OrbitgridError(
             f"cannot read {path}: {exc}; expected the network stage's path log with columns "
             "time_utc, src, dst, rtt_ms, hops, path"
         ) from exc
+    cut_s = state["cut_s"]
     for start_s, links in in_use.values():
         for link in links:
             raw.setdefault(link, []).append((start_s, cut_s))
@@ -316,7 +331,7 @@ def _hops(path: str, node_ids: dict[str, str]) -> list[tuple[str, str]]:
 
 def link_packets(
     run: RunFolder,
-    time: np.ndarray,
+    window: SceneWindow,
     node_ids: dict[str, str],
     max_link_packets: int = DEFAULT_MAX_LINK_PACKETS,
 ) -> list[Packet]:
@@ -326,9 +341,11 @@ def link_packets(
     they are cut at one time (``link_intervals``), so paths are never shown incomplete; if the
     first step alone needs more, only the pairs whose paths fit are drawn.
     """
-    intervals = link_intervals(run, time, node_ids, max(0, max_link_packets))
+    lo_s = float((window.start - window.run_start) / np.timedelta64(1, "s"))
+    span_s = (lo_s, lo_s + window.duration_s)
+    intervals = link_intervals(run, window.run_start, span_s, node_ids, max(0, max_link_packets))
     ranked = sorted(intervals.items(), key=lambda item: item[1][0][0])  # by first use
-    start = pd.Timestamp(time[0]).tz_localize("UTC")
+    start = pd.Timestamp(window.run_start).tz_localize("UTC")
     node_names = {packet_id: name for name, packet_id in node_ids.items()}
     packets = []
     for (a, b), spans in ranked:
@@ -362,30 +379,44 @@ def link_packets(
     return packets
 
 
-def export_czml(
+def export_scene(
     run_dir: str | os.PathLike[str],
     out: str | os.PathLike[str] | None = None,
-    max_samples_per_satellite: int = DEFAULT_MAX_SAMPLES_PER_SATELLITE,
+    start: np.datetime64 | str | None = None,
+    duration_s: float | None = None,
     max_total_samples: int = DEFAULT_MAX_TOTAL_SAMPLES,
     max_link_packets: int = DEFAULT_MAX_LINK_PACKETS,
-) -> Path:
-    """Write the run's CZML scene (default ``<run_dir>/scene.czml``); return its path.
+) -> tuple[Path, Scene]:
+    """Write the run's CZML scene (default ``<run_dir>/scene.czml``); return its path and
+    the ``Scene`` (window, satellite and link counts) for the caller to report.
 
-    Each satellite gets at most ``max_samples_per_satellite`` position samples, fewer when the
-    constellation would exceed ``max_total_samples`` (see ``samples_per_satellite``); at most
+    ``start`` (UTC, ISO 8601) and ``duration_s`` choose the window (default: from the run's
+    start, as long as the run, a day and ``max_total_samples`` allow); at most
     ``max_link_packets`` routed links are written.
 
     Raises
     ------
     OrbitgridError
-        Not a run folder, or it has no dataset with satellite positions.
+        Not a run folder, its scenario cannot be loaded again, or the window is outside the
+        run or needs more samples than ``max_total_samples``.
     """
-    document = build_czml_document(
-        run_dir, max_samples_per_satellite, max_total_samples, max_link_packets
-    )
+    scene = build_scene(run_dir, start, duration_s, max_total_samples, max_link_packets)
     target = Path(out) if out is not None else Path(run_dir) / CZML_NAME
     if target.is_dir():
         target = target / CZML_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, document.model_dump_json(exclude_none=True))
-    return target
+    write_atomic(target, scene.document.model_dump_json(exclude_none=True))
+    return target, scene
+
+
+def export_czml(
+    run_dir: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    start: np.datetime64 | str | None = None,
+    duration_s: float | None = None,
+    max_total_samples: int = DEFAULT_MAX_TOTAL_SAMPLES,
+    max_link_packets: int = DEFAULT_MAX_LINK_PACKETS,
+) -> Path:
+    """Write the run's CZML scene and return its path (see ``export_scene``)."""
+    path, _ = export_scene(run_dir, out, start, duration_s, max_total_samples, max_link_packets)
+    return path

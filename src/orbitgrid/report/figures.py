@@ -86,6 +86,30 @@ def new_figure(title: str, x_title: str, y_title: str, height_px: int = FIGURE_H
     return fig
 
 
+def map_layout(fig: go.Figure, title: str, height_px: int = 520) -> None:
+    """The report's world map: natural-earth projection, land, ocean, borders and a graticule
+    (the world map data ships with the report, no CDN)."""
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "xanchor": "left"},
+        height=height_px,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "y": -0.02, "yanchor": "top"},
+        template=report_template(),
+        geo={
+            "projection": {"type": "natural earth"},
+            "showland": True,
+            "landcolor": "#eceae4",
+            "showocean": True,
+            "oceancolor": "#f3f7fb",
+            "showcountries": True,
+            "countrycolor": "#c9c9c9",
+            "coastlinecolor": "#999",
+            "lataxis": {"range": [-90, 90], "showgrid": True, "dtick": 30, "gridcolor": "#ddd"},
+            "lonaxis": {"range": [-180, 180], "showgrid": True, "dtick": 60, "gridcolor": "#ddd"},
+        },
+    )
+
+
 def add_envelope(
     fig: go.Figure,
     envelope: Envelope,

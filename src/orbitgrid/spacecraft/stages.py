@@ -9,9 +9,21 @@ the delivered compute at every step (the workloads: a site serves what its satel
 at that step) builds the stage with ``every_step=True``: the kernel then keeps every step and
 the stage also returns ``compute_fraction_every_step`` ``[time, satellite]`` (transient, not
 stored).
+
+Start-up: the node temperature starts from the orbit's periodic steady state, not from an
+arbitrary value (``spin_up_temperature_k``): the orbit just before the run's start is flown
+again and again, from the default start temperature (the compute limit − 20 K), until its end
+temperature changes by less than ``SPIN_UP_TOLERANCE_K``; that end temperature is the state at
+the first step. Without it, headline extremes (the maximum temperature) reported the initial
+value for hours of a run whose node cools within an orbit or two. A temperature set in the
+scenario (``radiator.initial_temperature``) is used as given. The battery starts at its
+configured charge (full by default) in every case: a periodic battery state would hide a
+design that drains over days.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -21,6 +33,80 @@ from orbitgrid.plan import Plan
 from orbitgrid.spacecraft.operations import LIMIT_MEANINGS, operate
 
 _TS = ("time", "satellite")
+
+SPIN_UP_TOLERANCE_K = 0.01
+"""The spin-up stops when an orbit changes no satellite's end temperature by more than this."""
+
+SPIN_UP_MAX_ORBITS = 60
+"""At most this many spin-up orbits (a node with a time constant of ten orbits settles in 60)."""
+
+SPIN_UP_MAX_STEPS = 400
+"""Steps per spin-up orbit at most (a finer run step is coarsened for the spin-up only)."""
+
+
+def spin_up_temperature_k(plan: Plan) -> np.ndarray:
+    """Periodic steady-state node temperature at the run's start, K, [satellite].
+
+    Flies the orbit before the start (``n`` steps of the run's step, or coarser, over the
+    longest orbital period of the plan, ending one step before the start) with the operations
+    kernel, starting from the plan's initial temperature and the configured battery charge,
+    and repeats it from each orbit's end temperature until that changes by less than
+    ``SPIN_UP_TOLERANCE_K`` (at most ``SPIN_UP_MAX_ORBITS``). Satellites whose scenario sets
+    ``radiator.initial_temperature``, or whose spin-up propagation failed, keep the plan's
+    value. For satellites of a shorter period the window is not a whole orbit; the fixed point
+    then differs from the periodic state by a fraction of the orbit's temperature swing.
+    """
+    from orbitgrid.contract import Workspace
+    from orbitgrid.orbits.stages import OrbitStage, SunStage
+    from orbitgrid.orbits.timescale import julian_date_split
+
+    seed = plan.spacecraft.initial_temperature_k.astype(np.float64)
+    periods = plan.orbital_period_s[np.isfinite(plan.orbital_period_s)]
+    if periods.size == 0 or plan.step_count == 0:
+        return seed.copy()
+    step_s = plan.scenario.time.step_s
+    step_s *= math.ceil(float(periods.max()) / step_s / SPIN_UP_MAX_STEPS)
+    n = max(1, math.ceil(float(periods.max()) / step_s))
+    times = plan.times_utc[0] - np.arange(n, 0, -1) * np.timedelta64(round(step_s * 1e9), "ns")
+    whole, fraction = julian_date_split(times)
+    chunk = Chunk(-1, -n, n, step_s, times, whole, fraction, Workspace())
+    # Chunk.t0_s is start_step × step, i.e. −n·step_s here: the orbit before the start.
+    arrays: Arrays = {}
+    for stage in (OrbitStage(), SunStage()):
+        produced, _ = stage(plan, chunk, arrays, None)
+        arrays.update(produced)
+    temperature = seed.copy()
+    for _ in range(SPIN_UP_MAX_ORBITS):
+        _, _, _, end = operate(
+            plan.spacecraft,
+            arrays["position_km"],
+            arrays["sin_beta"],
+            arrays["sunlit_fraction"],
+            arrays["sun_position_km"],
+            chunk.t0_s,
+            step_s,
+            plan.spacecraft.initial_energy_wh,
+            temperature,
+            WGS84.radius_km,
+            plan.installed_tflops,
+            None,
+            0,
+        )
+        end = np.where(np.isfinite(end), end, seed)
+        change = float(np.max(np.abs(end - temperature))) if end.size else 0.0
+        temperature = end
+        if change < SPIN_UP_TOLERANCE_K:
+            break
+    return np.where(_temperature_set(plan), seed, temperature)
+
+
+def _temperature_set(plan: Plan) -> np.ndarray:
+    """True for satellites whose scenario sets ``radiator.initial_temperature``."""
+    explicit = np.zeros(plan.satellite_count, dtype=bool)
+    for shell in plan.shells:
+        design = plan.scenario.spacecraft[shell.spacecraft]
+        explicit[shell.satellites] = design.radiator.initial_temperature_k is not None
+    return explicit
 
 
 class OperationsStage:
@@ -54,8 +140,8 @@ class OperationsStage:
         self.every_step = every_step
 
     def initial_state(self, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
-        p = plan.spacecraft
-        return p.initial_energy_wh.copy(), p.initial_temperature_k.copy()
+        # Battery as configured; temperature from the orbit's steady state (module docstring).
+        return plan.spacecraft.initial_energy_wh.copy(), spin_up_temperature_k(plan)
 
     def __call__(self, plan: Plan, chunk: Chunk, arrays: Arrays, state):
         energy_wh, temperature_k = state

@@ -80,8 +80,8 @@ def _token_count(value: Any) -> Any:
 class TokenCount(_WModel):
     """Tokens per request: a mean and a coefficient of variation (lognormal when cv > 0).
 
-    The stage represents the distribution by its quantiles at (k + ½)/K, k = 0…K−1
-    (``workloads.stage.TOKEN_QUANTILES``), each carrying 1/K of the requests.
+    The stage spreads output tokens over the lognormal's mean within each probability bin of
+    ``workloads.stage.TAIL_BINS`` (``token_factors``); prompt tokens are taken at their mean.
     """
 
     mean: float = Field(gt=0, le=1e7)

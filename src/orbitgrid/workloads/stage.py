@@ -45,28 +45,12 @@ from orbitgrid.plan import Plan
 from orbitgrid.workloads import offline, serving
 from orbitgrid.workloads.config import SITE_KINDS, Site, WorkloadsConfig
 from orbitgrid.workloads.placement import POLICIES, PlacementProblem
+from orbitgrid.workloads.quadrature import TAIL_BINS, WAIT_POINTS, token_factors, wait_point
 from orbitgrid.workloads.queueing import fluid_backlog, mmc_wait
 from orbitgrid.workloads.users import UserTable, build_users, local_solar_hour
 
 # Bound on block steps × users × classes × sites handled at once (8 MB per float64 array).
 GROUP_STEPS_PER_BLOCK = 1_000_000
-
-
-def _exponential_quartile_means() -> np.ndarray:
-    """Mean of a unit exponential within each of its quartiles, E[X | q_j < F(X) < q_j+1]:
-    the quadrature points of the exponential tail of an M/M/c wait (in units of 1/θ), each
-    carrying 1/4 of the tail. Their average is exactly 1, so the mean wait is kept."""
-    edges = -np.log1p(-np.array([0.0, 0.25, 0.5, 0.75]))  # x at F = 0, ¼, ½, ¾
-    upper = np.append(edges[1:], np.inf)
-    survive_lo, survive_hi = np.exp(-edges), np.exp(-upper)
-    # ∫ x e^−x dx over [a, b] = (a + 1) e^−a − (b + 1) e^−b, divided by the mass ¼.
-    with np.errstate(invalid="ignore"):
-        hi_term = np.where(np.isinf(upper), 0.0, (upper + 1.0) * survive_hi)
-    return ((edges + 1.0) * survive_lo - hi_term) / (survive_lo - survive_hi)
-
-
-# Quadrature points of the exponential tail of an M/M/c wait (units of 1/θ).
-WAIT_TAIL_POINTS = _exponential_quartile_means()
 
 _TO = ("time", "option")
 # Batches (geometric from 1 to the memory limit) at which the per-token time is tabulated.
@@ -518,11 +502,12 @@ class Flows:
 
     Per step (``[time]``): ``offered_per_s``, ``served_per_s``, ``dropped_per_s``, ``queued``
     (end of step). Per (step, user, class, site) requests in the step: ``served``,
-    ``dropped_late`` (over budget) and the wait quadrature (``wait_points_s``,
-    ``wait_weights``, ``[time, user, class, site, point]``) with ``latency_s`` and
-    ``ttft_s`` for the histograms. ``dropped_no_site [time, user, class]``: demand no allowed
-    site could take; ``dropped_capacity [time]``: dropped by full queues.
-    ``user_response_s [time, user]``; ``backlog_out [queue]``.
+    ``dropped_late`` (over budget), ``latency_s`` and ``ttft_s``; the wait model of each
+    queue (``[time, queue]``: Erlang C ``wait_probability``, ``decay_rate_per_s``, the
+    fluid ``queued_fraction`` and ``fluid_wait_s``; ``quadrature.wait_point``) and the
+    ``queue [time, user, site]`` of each group, for the histograms. ``dropped_no_site [time,
+    user, class]``: demand no allowed site could take; ``dropped_capacity``: dropped by
+    full queues. ``user_response_s [time, user]``; ``backlog_out [queue]``.
     """
 
     offered_per_s: np.ndarray
@@ -536,8 +521,15 @@ class Flows:
     dropped_no_site: np.ndarray
     latency_s: np.ndarray
     ttft_s: np.ndarray
-    wait_points_s: np.ndarray
-    wait_weights: np.ndarray
+    queue: np.ndarray  # [time, user, site]
+    wait_probability: np.ndarray  # [time, queue]
+    decay_rate_per_s: np.ndarray
+    queued_fraction: np.ndarray
+    fluid_wait_s: np.ndarray
+    decode_s: np.ndarray  # [time, user, class, site] decode time at the mean output tokens
+    token_factors: np.ndarray  # [class, point] output tokens / mean
+    token_weights: np.ndarray  # [point] share of requests at each token point
+    budget_s: np.ndarray  # [class]
     user_response_s: np.ndarray
     backlog_out: np.ndarray
     backlog_change: np.ndarray  # [time]
@@ -576,6 +568,12 @@ def _serve(placed_per_s, demand_per_s, latency, groups, sites, classes, backlog_
     latency = _loaded_latency(groups.fixed_s, groups.slowdown, groups.output_tokens,
                               tpot, groups.queue)  # fmt: skip
     finite = np.isfinite(latency)
+    # The decode part scales with each request's output tokens (TOKEN_POINTS of them).
+    decode = np.where(finite, latency - np.where(finite, groups.fixed_s, 0.0), 0.0)
+    factors = np.array([token_factors(c.output_tokens.cv) for c in classes])
+    token_weights = TAIL_BINS
+    if not any(c.output_tokens.cv > 0 for c in classes):
+        factors, token_weights = factors[:, :1], np.ones(1)
     servers_q = np.where(lam_q > 0, _mix(groups.servers, lam_qc), groups.servers.max(-1))
     # A queue of identical devices (queue_units of them) is that many independent M/M/c
     # queues, each with its share of the arrivals: the wait of one of them.
@@ -583,38 +581,24 @@ def _serve(placed_per_s, demand_per_s, latency, groups, sites, classes, backlog_
     with np.errstate(invalid="ignore", divide="ignore"):
         mu_q = np.where(servers_q > 0, cap_mix / (units * servers_q), 0.0)
     steady = mmc_wait(servers_q, np.minimum(lam_q / units, 0.999999 * servers_q * mu_q), mu_q)
-    # Per group: the queue's wait quadrature.
-    q_idx = groups.queue  # [time, user, site]
-    t_idx = np.arange(n_t)[:, None, None]
-    c_prob = steady.wait_probability[t_idx, q_idx][:, :, None, :]  # [time, user, 1, site]
-    theta = steady.decay_rate_per_s[t_idx, q_idx][:, :, None, :]
-    queued_frac = fluid.queued_fraction[t_idx, q_idx][:, :, None, :]
-    fluid_wait = fluid.mean_queued_wait_s[t_idx, q_idx][:, :, None, :]
-    tail = WAIT_TAIL_POINTS
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tail_points = tail / np.maximum(theta[..., None], 1e-300)
-    shape = (*latency.shape, 2 + len(tail))
-    points = np.zeros(shape)
-    weights = np.zeros(shape)
-    steady_share = (1.0 - queued_frac) * np.ones_like(latency)
-    weights[..., 0] = steady_share * (1.0 - c_prob)
-    points[..., 1 : 1 + len(tail)] = tail_points
-    weights[..., 1 : 1 + len(tail)] = (steady_share * c_prob)[..., None] / len(tail)
-    points[..., -1] = fluid_wait * np.ones_like(latency)
-    weights[..., -1] = queued_frac * np.ones_like(latency)
     # Capacity drops of each queue, shared by its groups in proportion to what they offered.
     offered_q = lam_q * step_s
     with np.errstate(invalid="ignore", divide="ignore"):
         drop_share = np.where(offered_q > 0, fluid.dropped / offered_q, 0.0)
     offered_g = placed_per_s * step_s
-    dropped_capacity = offered_g * np.minimum(drop_share[t_idx, q_idx][:, :, None, :], 1.0)
-    # Late: the quadrature points whose response would exceed the class budget.
-    late = (latency[..., None] + points) > budget[None, None, :, None, None]
-    late_share = (weights * late).sum(-1)
+    t_idx = np.arange(n_t)[:, None, None]
+    share_g = drop_share[t_idx, groups.queue][:, :, None, :]  # [time, user, 1, site]
+    dropped_capacity = offered_g * np.minimum(share_g, 1.0)
+    # Late: the (wait, output tokens) points whose response would exceed the class budget.
+    wait = (steady.wait_probability, steady.decay_rate_per_s, fluid.queued_fraction,
+            fluid.mean_queued_wait_s)  # fmt: skip
+    late_share, mean_wait = _late_share(
+        np.where(finite, latency, np.inf), decode, groups.queue, *wait, factors,
+        token_weights, budget,
+    )  # fmt: skip
     accepted = offered_g - dropped_capacity
     dropped_late = accepted * late_share
     served = accepted - dropped_late
-    weights = np.where(late, 0.0, weights)
     offered = demand_per_s * step_s
     dropped_no_site = offered - offered_g.sum(-1)
     dropped_no_site = np.where(dropped_no_site > 1e-12 * np.maximum(offered, 1), dropped_no_site,
@@ -629,8 +613,6 @@ def _serve(placed_per_s, demand_per_s, latency, groups, sites, classes, backlog_
     offered_total = offered.sum((1, 2))
     served_total = offered_total - dropped_total - backlog_change
     with np.errstate(invalid="ignore", divide="ignore"):
-        norm = weights.sum(-1)
-        mean_wait = np.where(norm > 0, (weights * points).sum(-1) / norm, 0.0)
         response = np.where(served > 0, latency + mean_wait, 0.0)
         user_served = served.sum((2, 3))
         user_response = np.where(
@@ -648,12 +630,59 @@ def _serve(placed_per_s, demand_per_s, latency, groups, sites, classes, backlog_
         dropped_no_site=dropped_no_site,
         latency_s=np.where(finite, latency, 0.0),
         ttft_s=np.where(finite, groups.ttft_s, 0.0),
-        wait_points_s=points,
-        wait_weights=weights,
+        queue=groups.queue,
+        wait_probability=wait[0],
+        decay_rate_per_s=wait[1],
+        queued_fraction=wait[2],
+        fluid_wait_s=wait[3],
+        decode_s=decode,
+        token_factors=factors,
+        token_weights=token_weights,
+        budget_s=budget,
         user_response_s=user_response,
         backlog_out=fluid.backlog_out,
         backlog_change=backlog_change,
     )
+
+
+@nb.njit(cache=True)
+def _late_share(latency, decode, queue, c_prob, theta, queued, fluid_wait, factors,
+                token_weights, budget):  # fmt: skip
+    """Per group ``[time, user, class, site]``: the share of requests over budget — over the
+    wait quadrature of its queue (``quadrature.wait_point``) and the output-token points,
+    those whose response ``latency + (factor − 1) × decode + wait`` exceeds the class budget
+    — and the mean wait of the others at the mean output tokens."""
+    n_t, n_u, n_c, n_k = latency.shape
+    n_q = factors.shape[1]
+    share = np.zeros(latency.shape)
+    mean_wait = np.zeros(latency.shape)
+    for t in range(n_t):
+        for u in range(n_u):
+            for k in range(n_k):
+                g = queue[t, u, k]
+                for c in range(n_c):
+                    base = latency[t, u, c, k]
+                    if not np.isfinite(base):
+                        continue
+                    late = 0.0
+                    on_time = 0.0
+                    waited = 0.0
+                    for j in range(WAIT_POINTS):
+                        w_s, w = wait_point(j, c_prob[t, g], theta[t, g], queued[t, g],
+                                            fluid_wait[t, g])  # fmt: skip
+                        if w <= 0.0:
+                            continue
+                        for q in range(n_q):
+                            x = base + (factors[c, q] - 1.0) * decode[t, u, c, k] + w_s
+                            if x > budget[c]:
+                                late += w * token_weights[q]
+                        if base + w_s <= budget[c]:
+                            on_time += w
+                            waited += w * w_s
+                    share[t, u, c, k] = late
+                    if on_time > 0.0:
+                        mean_wait[t, u, c, k] = waited / on_time
+    return share, mean_wait
 
 
 @nb.njit(cache=True)

@@ -1,5 +1,6 @@
 """Summary of the workload stage: response-time distributions, served and dropped requests,
-share per site kind, energy per token, handovers; ``workloads.csv`` in the run folder.
+share per site kind, energy per token, handovers; ``workloads.csv`` (figures per option ×
+population × class) and ``workloads_histograms.csv`` (the distributions) in the run folder.
 
 Memory does not grow with the run: per (option, population, class) the reducer keeps counters
 and two histograms (time to first token and response time) on log-spaced bins from 1 ms to
@@ -19,8 +20,10 @@ import numpy as np
 from orbitgrid.contract import Arrays, Chunk
 from orbitgrid.plan import Plan
 from orbitgrid.workloads.config import SITE_KINDS
+from orbitgrid.workloads.quadrature import WAIT_POINTS, wait_point
 
 _LOG_LO, _LOG_HI = -3.0, 5.0  # histogram range: 1 ms … 10⁵ s
+HISTOGRAM_CSV = "workloads_histograms.csv"
 PERCENTILES = (50.0, 95.0, 99.0)
 _COUNTERS = ("offered", "served", "dropped_late", "dropped_capacity", "dropped_no_site",
              "output_tokens", "energy_j", "response_s_sum", "deferred")  # fmt: skip
@@ -110,7 +113,9 @@ class WorkloadSummary:
             np.maximum.at(self.outbox_max_bytes[option], pop, per_device.max(0, initial=0.0))
         response_sum = np.zeros(self.hist_response.shape[1:3])
         _histograms(
-            served, flows.latency_s, flows.ttft_s, flows.wait_points_s, flows.wait_weights,
+            served, flows.latency_s, flows.ttft_s, flows.queue, flows.wait_probability,
+            flows.decay_rate_per_s, flows.queued_fraction, flows.fluid_wait_s, flows.decode_s,
+            flows.token_factors, flows.token_weights, flows.budget_s,
             deferred_share, deferred_wait, device,
             pop, self.hist_response[option], self.hist_ttft[option], response_sum,
             _LOG_LO, _LOG_HI,
@@ -284,18 +289,47 @@ class WorkloadSummary:
             # Offline-first options add columns; other rows leave them empty.
             fields = list(dict.fromkeys(key for row in self._rows for key in row))
             write_csv(folder / "workloads.csv", self._rows, fields)
+        histograms = self.histogram_rows()
+        if histograms:
+            write_csv(folder / HISTOGRAM_CSV, histograms, list(histograms[0]))
+
+    def histogram_rows(self) -> list[dict[str, Any]]:
+        """The distributions behind the percentiles, as a tidy table: per option, population,
+        class and quantity (``response``, ``ttft``, ``deferred_wait``), the requests in each
+        non-empty log-spaced bin ``[lower_s, upper_s)``."""
+        config = self.stage.config
+        edges = 10.0 ** np.linspace(_LOG_LO, _LOG_HI, self.bins + 1)
+        rows = []
+        for quantity, hist in (("response", self.hist_response), ("ttft", self.hist_ttft),
+                               ("deferred_wait", self.hist_deferred_wait)):  # fmt: skip
+            for o, p, c, b in zip(*np.nonzero(hist > 0), strict=True):
+                rows.append(
+                    {
+                        "option": config.options[o].name,
+                        "population": config.populations[p].name,
+                        "class": config.classes[c].name,
+                        "quantity": quantity,
+                        "lower_s": float(edges[b]),
+                        "upper_s": float(edges[b + 1]),
+                        "requests": float(hist[o, p, c, b]),
+                    }
+                )
+        return rows
 
 
 @nb.njit(cache=True)
-def _histograms(served, latency, ttft, points, weights, deferred_share, deferred_wait, device,
-                pop, h_resp, h_ttft, resp_sum, lo, hi):  # fmt: skip
-    """Spread each group's served requests over the wait quadrature points into the
-    per-(population, class) histograms of response time and time to first token. At remote
-    sites (all but ``device``) the share ``deferred_share [time, user, class]`` of them
-    waited on the device first, ``deferred_wait [time, user, class, point]`` (equal
-    weights)."""
+def _histograms(served, latency, ttft, queue, c_prob, theta, queued, fluid_wait, decode,
+                factors, token_weights, budget, deferred_share, deferred_wait, device, pop,
+                h_resp, h_ttft, resp_sum, lo, hi):  # fmt: skip
+    """Spread each group's served requests over the wait quadrature of its queue
+    (``quadrature.wait_point``) and the output-token points (``factors [class, point]`` × the
+    mean decode time, weights ``token_weights``), less the combinations over the class budget
+    (dropped), into the per-(population, class) histograms of response time and time to
+    first token. At remote sites (all but ``device``) the share ``deferred_share [time, user,
+    class]`` of them waited on the device first, ``deferred_wait [time, user, class, point]``
+    (equal weights)."""
     n_t, n_u, n_c, n_k = served.shape
-    n_j = points.shape[-1]
+    n_q = factors.shape[1]
     n_d = deferred_wait.shape[-1]
     bins = h_resp.shape[-1]
     scale = bins / (hi - lo)
@@ -307,30 +341,41 @@ def _histograms(served, latency, ttft, points, weights, deferred_share, deferred
                     s = served[t, u, c, k]
                     if not s > 0.0:
                         continue
+                    g = queue[t, u, k]
                     norm = 0.0
-                    for j in range(n_j):
-                        norm += weights[t, u, c, k, j]
+                    for j in range(WAIT_POINTS):
+                        wait, w = wait_point(j, c_prob[t, g], theta[t, g], queued[t, g],
+                                             fluid_wait[t, g])  # fmt: skip
+                        for q in range(n_q):
+                            x = latency[t, u, c, k] + (factors[c, q] - 1.0) * decode[t, u, c, k]
+                            if x + wait <= budget[c]:
+                                norm += w * token_weights[q]
                     if not norm > 0.0:
                         continue
                     phi = 0.0 if k == device else deferred_share[t, u, c]
-                    for j in range(n_j):
-                        w = weights[t, u, c, k, j]
+                    for j in range(WAIT_POINTS):
+                        wait, w = wait_point(j, c_prob[t, g], theta[t, g], queued[t, g],
+                                             fluid_wait[t, g])  # fmt: skip
                         if not w > 0.0:
                             continue
-                        mass = s * w / norm
-                        wait = points[t, u, c, k, j]
-                        for d in range(-1, n_d if phi > 0.0 else 0):
-                            if d < 0:
-                                part = mass * (1.0 - phi)
-                                extra = 0.0
-                            else:
-                                part = mass * phi / n_d
-                                extra = deferred_wait[t, u, c, d]
-                            x = latency[t, u, c, k] + wait + extra
-                            y = ttft[t, u, c, k] + wait + extra
-                            resp_sum[p, c] += part * x
-                            h_resp[p, c, _bin(x, lo, scale, bins)] += part
-                            h_ttft[p, c, _bin(y, lo, scale, bins)] += part
+                        for q in range(n_q):
+                            x0 = (latency[t, u, c, k] + (factors[c, q] - 1.0) * decode[t, u, c, k]
+                                  + wait)  # fmt: skip
+                            if x0 > budget[c]:
+                                continue
+                            mass = s * w * token_weights[q] / norm
+                            for d in range(-1, n_d if phi > 0.0 else 0):
+                                if d < 0:
+                                    part = mass * (1.0 - phi)
+                                    extra = 0.0
+                                else:
+                                    part = mass * phi / n_d
+                                    extra = deferred_wait[t, u, c, d]
+                                x = x0 + extra
+                                y = ttft[t, u, c, k] + wait + extra
+                                resp_sum[p, c] += part * x
+                                h_resp[p, c, _bin(x, lo, scale, bins)] += part
+                                h_ttft[p, c, _bin(y, lo, scale, bins)] += part
 
 
 @nb.njit(cache=True)

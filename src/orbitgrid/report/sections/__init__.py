@@ -6,12 +6,18 @@ list[HeadlineItem]`` (answers for the summary at the top of the report). ``SECTI
 in report order; a new capability (workloads, governance, ...) plugs in with
 ``register_section``. A section whose capability is absent from the run returns False from
 ``applies`` and leaves no trace in the report.
+
+A section may also declare ``shows``: the ``summary.json`` figures it is meant to show, each
+with the formatter it writes it with and where (headline card or section text). That list is
+the contract a test holds every shipped scenario's report to (``tests/report/
+test_figures_shown.py``), and docs/report.md lists it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from orbitgrid.report.figures import ReportFigure
 from orbitgrid.report.runfolder import RunFolder
@@ -32,6 +38,37 @@ class HeadlineItem:
     detail: str = ""
     status: Status = "info"
     order: int = 50
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A ``summary.json`` figure a section shows.
+
+    ``path`` is dotted (``total.temperature_max_c``); ``*`` matches any key at that level (a
+    shell or pair name: ``economics.shells.*.cost_ratio``). ``text`` formats the value exactly
+    as the section writes it; ``where`` is ``headline`` (a summary card) or ``section`` (the
+    section's text and tables, figures excluded).
+    """
+
+    path: str
+    text: Callable[[Any], str]
+    where: Literal["headline", "section"] = "headline"
+
+    def values(self, summary: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        """``(concrete path, value)`` of every figure the path matches in ``summary``."""
+        yield from _walk(summary, self.path.split("."), [])
+
+
+def _walk(node: Any, parts: list[str], seen: list[str]) -> Iterator[tuple[str, Any]]:
+    if not parts:
+        yield ".".join(seen), node
+        return
+    if not isinstance(node, dict):
+        return
+    head, rest = parts[0], parts[1:]
+    keys = list(node) if head == "*" else [head] if head in node else []
+    for key in keys:
+        yield from _walk(node[key], rest, [*seen, str(key)])
 
 
 @dataclass
@@ -85,6 +122,7 @@ def _register_builtin() -> None:
     from orbitgrid.report.sections.orbits import OrbitsSection
     from orbitgrid.report.sections.power import PowerSection
     from orbitgrid.report.sections.thermal import ThermalSection
+    from orbitgrid.report.sections.workloads import WorkloadsSection
 
     for section in (
         OrbitsSection(),
@@ -92,6 +130,7 @@ def _register_builtin() -> None:
         ThermalSection(),
         ComputeSection(),
         NetworkSection(),
+        WorkloadsSection(),
         EconomicsSection(),
     ):
         register_section(section)
@@ -104,5 +143,6 @@ __all__ = [
     "HeadlineItem",
     "Section",
     "SectionOutput",
+    "Shown",
     "register_section",
 ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from orbitgrid.report import formats
 from orbitgrid.report.decimate import Envelope
 from orbitgrid.report.figures import add_limit, format_number, table_html
 from orbitgrid.report.runfolder import RunFolder
-from orbitgrid.report.sections import HeadlineItem, SectionOutput
+from orbitgrid.report.sections import HeadlineItem, SectionOutput, Shown
 from orbitgrid.report.sections._common import (
     envelope_figure,
     figure_value,
@@ -15,29 +16,23 @@ from orbitgrid.report.sections._common import (
     shell_envelopes,
 )
 
-FEASIBLE_FRACTION = 0.99
-"""Delivered over installed compute at or above which a design counts as meeting its capacity."""
+# The verdict lives with the summary (summary.json carries its text); re-exported here.
+from orbitgrid.summary import FEASIBLE_FRACTION, MARGINAL_FRACTION, verdict
 
-MARGINAL_FRACTION = 0.90
-"""Below this delivered fraction the design is reported as not meeting its capacity."""
+__all__ = ["FEASIBLE_FRACTION", "MARGINAL_FRACTION", "ComputeSection", "verdict"]
 
 LIMIT_CODES: tuple[tuple[int, str], ...] = ((1, "energy"), (2, "heat"))
 """``limit_code`` values drawn in the limits figure (0 = ran at installed power)."""
 
-
-def verdict(fraction: float | None, failed_steps: float | None) -> tuple[str, str]:
-    """The headline answer: (text, status) from the delivered compute fraction.
-
-    ≥ 99 % of installed compute delivered → feasible; ≥ 90 % → marginal; below → not feasible
-    as designed. Failed propagation steps always downgrade to at most marginal.
-    """
-    if fraction is None:
-        return "no compute result", "info"
-    if fraction >= FEASIBLE_FRACTION and not failed_steps:
-        return "Feasible: delivers its installed compute", "good"
-    if fraction >= MARGINAL_FRACTION:
-        return "Marginal: compute is limited part of the time", "warn"
-    return "Not feasible as designed: compute is limited", "bad"
+_TABLE_KEYS = (
+    "installed_compute_pflops",
+    "delivered_compute_pflops_mean",
+    "delivered_compute_fraction",
+    "hours_limited_by_energy_per_satellite",
+    "hours_limited_by_heat_per_satellite",
+    "energy_to_compute_mwh",
+)
+"""Per-shell figures of the section's table, in column order."""
 
 
 class ComputeSection:
@@ -45,6 +40,15 @@ class ComputeSection:
 
     key = "compute"
     title = "Delivered compute"
+    shows = (
+        Shown("total.verdict", str),
+        Shown("total.delivered_compute_fraction", formats.percent),
+        Shown("total.installed_compute_pflops", format_number),
+        Shown("total.delivered_compute_pflops_mean", format_number),
+        Shown("total.hours_limited_by_energy_per_satellite", formats.general),
+        Shown("total.hours_limited_by_heat_per_satellite", formats.general),
+        *(Shown(f"shells.*.{key}", format_number, "section") for key in _TABLE_KEYS),
+    )
 
     def applies(self, run: RunFolder) -> bool:
         return run.has_variables("delivered_tflops") or "delivered_compute_fraction" in run.total
@@ -55,6 +59,8 @@ class ComputeSection:
         if fraction is None:
             return []
         text, status = verdict(fraction, figure_value(total, "satellite_steps_failed"))
+        # The run wrote its verdict; show that text (an older run folder has none).
+        text = str(total.get("verdict") or text)
         installed = figure_value(total, "installed_compute_pflops")
         delivered = figure_value(total, "delivered_compute_pflops_mean")
         energy_h = figure_value(total, "hours_limited_by_energy_per_satellite") or 0.0
@@ -63,26 +69,21 @@ class ComputeSection:
             f"{format_number(delivered)} of {format_number(installed)} PFLOPS on average; "
             if delivered is not None and installed is not None
             else ""
-        ) + f"limited by energy {energy_h:.3g} h and by heat {heat_h:.3g} h per satellite"
+        ) + (
+            f"limited by energy {formats.general(energy_h)} h and by heat "
+            f"{formats.general(heat_h)} h per satellite"
+        )
+        share = formats.percent(fraction)
         return [
-            HeadlineItem("Verdict", text, f"delivered {fraction:.1%} of installed", status, 0),
-            HeadlineItem("Delivered compute", f"{fraction:.1%}", detail, status, 10),
+            HeadlineItem("Verdict", text, f"delivered {share} of installed", status, 0),
+            HeadlineItem("Delivered compute", share, detail, status, 10),
         ]
 
     def render(self, run: RunFolder) -> SectionOutput:
-        rows = []
-        for name, fig in run.shells.items():
-            rows.append(
-                [
-                    name,
-                    figure_value(fig, "installed_compute_pflops"),
-                    figure_value(fig, "delivered_compute_pflops_mean"),
-                    figure_value(fig, "delivered_compute_fraction"),
-                    figure_value(fig, "hours_limited_by_energy_per_satellite"),
-                    figure_value(fig, "hours_limited_by_heat_per_satellite"),
-                    figure_value(fig, "energy_to_compute_mwh"),
-                ]
-            )
+        rows = [
+            [name, *(figure_value(fig, key) for key in _TABLE_KEYS)]
+            for name, fig in run.shells.items()
+        ]
         table = table_html(
             [
                 "shell",

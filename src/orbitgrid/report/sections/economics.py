@@ -1,37 +1,77 @@
 """Economics: cost waterfalls, orbit against Earth per delivered GPU-hour, mass breakdown.
 
-Reads ``summary["economics"]`` in the form of ``EconomicsResult.to_dict()``
-(``orbitgrid.economics.results``). For a sweep (list-valued figures) the first design point is
-shown.
+Reads ``summary["economics"]`` as the run writes it: ``{"mission_years": N, "shells": {shell:
+EconomicsResult.to_dict()}}`` (``orbitgrid.economics.stage``), one entry per shell with
+accelerators. A bare ``EconomicsResult.to_dict()`` (no ``shells`` level) is read as one unnamed
+shell. For a sweep (list-valued figures) the first design point is shown.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from orbitgrid.report import formats
 from orbitgrid.report.figures import (
     FIGURE_HEIGHT_PX,
     ReportFigure,
     color,
+    format_number,
     new_figure,
     report_template,
     table_html,
 )
 from orbitgrid.report.runfolder import RunFolder
-from orbitgrid.report.sections import HeadlineItem, SectionOutput
+from orbitgrid.report.sections import HeadlineItem, SectionOutput, Shown
 from orbitgrid.report.sections._common import figure_value
 
 OPTIONS: tuple[tuple[str, str], ...] = (("orbital", "orbit"), ("terrestrial", "Earth"))
 """Keys of the two options in the economics dict, with their short labels."""
 
 
-def _economics(run: RunFolder) -> dict[str, Any]:
-    econ = run.summary.get("economics")
-    return econ if isinstance(econ, dict) else {}
+TABLE_METRICS: tuple[tuple[str, str, float], ...] = (
+    ("lifecycle_cost_usd", "lifecycle cost, present value (M USD)", 1e-6),
+    ("capex_usd", "capital cost (M USD)", 1e-6),
+    ("delivered_fraction", "delivered compute fraction", 1.0),
+    ("delivered_gpu_hours", "delivered GPU-hours (millions)", 1e-6),
+    ("cost_per_gpu_hour_usd", "USD per delivered GPU-hour", 1.0),
+    ("cost_per_pflop_day_usd", "USD per delivered PFLOP-day", 1.0),
+    ("cost_per_million_tokens_usd", "USD per million tokens", 1.0),
+)
+"""Rows of each shell's table: (key in the option's dict, label with unit, scale)."""
+
+
+def _scaled(scale: float) -> Callable[[Any], str]:
+    return lambda value: format_number(value * scale)
+
+
+def economics_by_shell(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each priced shell's ``EconomicsResult.to_dict()``, by shell name (see the module)."""
+    econ = summary.get("economics")
+    if not isinstance(econ, dict):
+        return {}
+    shells = econ.get("shells") if isinstance(econ.get("shells"), dict) else {"": econ}
+    return {
+        str(name): entry
+        for name, entry in shells.items()
+        if isinstance(entry, dict) and all(isinstance(entry.get(k), dict) for k, _ in OPTIONS)
+    }
+
+
+def cost_headline(entry: dict[str, Any]) -> tuple[str, str]:
+    """("$17.38 vs $2.45", "orbit vs Earth per delivered GPU-hour; orbit costs 7.1× Earth"):
+    the cost answer of one shell, as the report headline and the CLI write it."""
+    orbit = figure_value(entry["orbital"], "cost_per_gpu_hour_usd")
+    earth = figure_value(entry["terrestrial"], "cost_per_gpu_hour_usd")
+    ratio = figure_value(entry, "cost_ratio")
+    detail = "orbit vs Earth per delivered GPU-hour"
+    if ratio is not None:
+        detail += f"; orbit costs {formats.ratio(ratio)} Earth"
+    return f"{formats.usd(orbit)} vs {formats.usd(earth)}", detail
 
 
 def _waterfall(entry: dict[str, Any]) -> list[tuple[str, float]]:
@@ -49,61 +89,73 @@ class EconomicsSection:
 
     key = "economics"
     title = "Economics"
+    shows = (
+        Shown("economics.shells.*.orbital.cost_per_gpu_hour_usd", formats.usd),
+        Shown("economics.shells.*.terrestrial.cost_per_gpu_hour_usd", formats.usd),
+        Shown("economics.shells.*.cost_ratio", formats.ratio),
+        Shown("economics.shells.*.break_even_launch_cost_usd_per_kg", formats.usd),
+        *(
+            Shown(f"economics.shells.*.{option}.{key}", _scaled(scale), "section")
+            for key, _, scale in TABLE_METRICS
+            for option, _ in OPTIONS
+        ),
+    )
 
     def applies(self, run: RunFolder) -> bool:
-        econ = _economics(run)
-        return all(isinstance(econ.get(k), dict) for k, _ in OPTIONS)
+        return bool(economics_by_shell(run.summary))
 
     def headline(self, run: RunFolder) -> list[HeadlineItem]:
-        econ = _economics(run)
-        orbit = figure_value(econ["orbital"], "cost_per_gpu_hour_usd")
-        earth = figure_value(econ["terrestrial"], "cost_per_gpu_hour_usd")
-        ratio = figure_value(econ, "cost_ratio")
-        break_even = figure_value(econ, "break_even_launch_cost_usd_per_kg")
-        value = f"{_usd(orbit)} vs {_usd(earth)}"
-        detail = f"orbit vs Earth per delivered GPU-hour; ratio {ratio:.3g}" if ratio else ""
-        status = "info" if ratio is None else ("good" if ratio <= 1.0 else "warn")
-        items = [HeadlineItem("Cost per GPU-hour", value, detail, status, 20)]
-        be_text = _usd(break_even) + "/kg" if break_even is not None else "none"
-        items.append(
-            HeadlineItem(
-                "Break-even launch price",
-                be_text,
-                "initial launch price at which orbit matches Earth per GPU-hour"
-                if break_even is not None
-                else "even free launch does not break even",
-                "info",
-                25,
+        items = []
+        shells = economics_by_shell(run.summary)
+        for name, entry in shells.items():
+            suffix = f", {name}" if len(shells) > 1 and name else ""
+            value, detail = cost_headline(entry)
+            ratio = figure_value(entry, "cost_ratio")
+            status = "info" if ratio is None else ("good" if ratio <= 1.0 else "warn")
+            items.append(HeadlineItem(f"Cost per GPU-hour{suffix}", value, detail, status, 20))
+            break_even = figure_value(entry, "break_even_launch_cost_usd_per_kg")
+            items.append(
+                HeadlineItem(
+                    f"Break-even launch price{suffix}",
+                    formats.usd(break_even) + "/kg" if break_even is not None else "none",
+                    "initial launch price at which orbit matches Earth per GPU-hour"
+                    if break_even is not None
+                    else "even free launch does not break even",
+                    "info",
+                    25,
+                )
             )
-        )
         return items
 
     def render(self, run: RunFolder) -> SectionOutput:
-        econ = _economics(run)
-        rows = []
-        metrics = (
-            ("lifecycle_cost_usd", "lifecycle cost, present value (M USD)", 1e-6),
-            ("capex_usd", "capital cost (M USD)", 1e-6),
-            ("delivered_fraction", "delivered compute fraction", 1.0),
-            ("delivered_gpu_hours", "delivered GPU-hours (millions)", 1e-6),
-            ("cost_per_gpu_hour_usd", "USD per delivered GPU-hour", 1.0),
-            ("cost_per_pflop_day_usd", "USD per delivered PFLOP-day", 1.0),
-            ("cost_per_million_tokens_usd", "USD per million tokens", 1.0),
-        )
-        for key, label, scale in metrics:
-            row: list[object] = [label]
-            for option, _ in OPTIONS:
-                value = figure_value(econ[option], key)
-                row.append(None if value is None else value * scale)
-            rows.append(row)
-        text = table_html(["figure", "orbit", "Earth"], rows)
-        if econ.get("tokens_model"):
-            text += f'<p class="note">Tokens model: {html.escape(str(econ["tokens_model"]))}</p>'
-        figures = [self._waterfalls(econ), self._unit_costs(econ)]
-        mass = econ.get("mass_per_satellite_kg")
-        if isinstance(mass, dict):
-            figures.append(self._mass(mass))
-        return SectionOutput(html=text, figures=figures)
+        shells = economics_by_shell(run.summary)
+        econ = run.summary.get("economics") or {}
+        years = figure_value(econ, "mission_years")
+        parts = []
+        if years is not None:
+            parts.append(
+                f'<p class="note">Cost of ownership over {years:g} years of mission, present '
+                "values; orbit counts only the compute this run delivered.</p>"
+            )
+        figures = []
+        for name, entry in shells.items():
+            tag = f"-{_slug(name)}" if len(shells) > 1 and name else ""
+            if len(shells) > 1 and name:
+                parts.append(f"<h3>Shell {html.escape(name)}</h3>")
+            rows = [
+                [label, *(_value(entry[option], key, scale) for option, _ in OPTIONS)]
+                for key, label, scale in TABLE_METRICS
+            ]
+            parts.append(table_html(["figure", "orbit", "Earth"], rows))
+            if entry.get("tokens_model"):
+                model = html.escape(str(entry["tokens_model"]))
+                parts.append(f'<p class="note">Tokens model: {model}</p>')
+            for figure in (self._waterfalls(entry), self._unit_costs(entry)):
+                figures.append(_tagged(figure, tag, name))
+            mass = entry.get("mass_per_satellite_kg")
+            if isinstance(mass, dict):
+                figures.append(_tagged(self._mass(mass), tag, name))
+        return SectionOutput(html="\n".join(parts), figures=figures)
 
     def _waterfalls(self, econ: dict[str, Any]) -> ReportFigure:
         fig = make_subplots(
@@ -210,8 +262,22 @@ class EconomicsSection:
 
 
 def _usd(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if abs(value) >= 100:
-        return f"${value:,.0f}"
-    return f"${value:,.3g}" if abs(value) < 1 else f"${value:,.2f}"
+    return formats.usd(value)
+
+
+def _value(entry: dict[str, Any], key: str, scale: float) -> float | None:
+    value = figure_value(entry, key)
+    return None if value is None else value * scale
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+
+
+def _tagged(figure: ReportFigure, tag: str, shell: str) -> ReportFigure:
+    """The figure named for its shell (when the run prices several shells)."""
+    if not tag:
+        return figure
+    title = figure.figure.layout.title.text
+    figure.figure.update_layout(title={"text": f"{title} — shell {shell}"})
+    return ReportFigure(figure.name + tag, figure.figure, figure.caption)

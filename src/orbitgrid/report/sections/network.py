@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from orbitgrid.report import formats
 from orbitgrid.report.decimate import DEFAULT_MAX_POINTS, bucket_envelope
 from orbitgrid.report.figures import (
     TIME_AXIS_TITLE,
@@ -33,7 +34,7 @@ from orbitgrid.report.figures import (
     table_html,
 )
 from orbitgrid.report.runfolder import RunFolder
-from orbitgrid.report.sections import HeadlineItem, SectionOutput
+from orbitgrid.report.sections import HeadlineItem, SectionOutput, Shown
 
 MAX_PAIRS = 12
 """Endpoint pairs drawn in the distribution figure."""
@@ -152,6 +153,10 @@ class NetworkSection:
 
     key = "network"
     title = "Network latency"
+    shows = (
+        Shown("network.rtt_median_ms", formats.milliseconds),
+        Shown("network.reachability", formats.percent),
+    )
 
     def applies(self, run: RunFolder) -> bool:
         ds = run.network
@@ -199,7 +204,10 @@ class NetworkSection:
         reach = network.get("reachability")
         if isinstance(median, int | float) and isinstance(reach, int | float):
             pairs = network.get("pairs", "all")
-            detail = f"median over {pairs} endpoint pairs and all steps; reachable {reach:.1%}"
+            detail = (
+                f"median over {pairs} endpoint pairs and all steps; "
+                f"reachable {formats.percent(reach)}"
+            )
             beats = self._beats_fibre(run)
             if beats is not None:
                 detail += f"; faster than great-circle fibre {beats:.0%} of the time"
@@ -208,7 +216,8 @@ class NetworkSection:
                     HeadlineItem("Latency", "no path", "no endpoint pair was reachable", "bad", 15)
                 ]
             status = "good" if reach >= 0.99 else "warn"
-            return [HeadlineItem(f"Median {label}", f"{median:.1f} ms", detail, status, 15)]
+            value = formats.milliseconds(median)
+            return [HeadlineItem(f"Median {label}", value, detail, status, 15)]
         stats = self._stats(run)
         medians = [s[50] for s in stats if 50 in s]
         if not medians:

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from orbitgrid.report import formats
 from orbitgrid.report.decimate import break_antimeridian, sample_satellites, shell_labels
-from orbitgrid.report.figures import ReportFigure, color, report_template, table_html
+from orbitgrid.report.figures import ReportFigure, color, map_layout, table_html
 from orbitgrid.report.runfolder import RunFolder
 from orbitgrid.report.sections import HeadlineItem, SectionOutput
 from orbitgrid.report.sections._common import (
@@ -41,12 +42,12 @@ class OrbitsSection:
 
     def headline(self, run: RunFolder) -> list[HeadlineItem]:
         shells = len(run.shells) or 1
-        duration_h = (figure_value(run.summary.get("time") or {}, "duration_s") or 0) / 3600
+        duration = formats.duration(figure_value(run.summary.get("time") or {}, "duration_s"))
         return [
             HeadlineItem(
                 "Constellation",
                 f"{run.summary.get('satellites', '?')} satellites",
-                f"{shells} shell{'s' if shells != 1 else ''}, {duration_h:.3g} h simulated",
+                f"{shells} shell{'s' if shells != 1 else ''}, {duration} simulated",
                 order=90,
             )
         ]
@@ -155,30 +156,7 @@ class OrbitsSection:
             else 0.0
         )
         start = pd.Timestamp(time[0]).strftime("%Y-%m-%d %H:%M UTC") if len(time) else "?"
-        fig.update_layout(
-            title={"text": "Ground tracks and positions", "x": 0.01, "xanchor": "left"},
-            height=520,
-            margin={"l": 10, "r": 10, "t": 50, "b": 10},
-            legend={"orientation": "h", "y": -0.02, "yanchor": "top"},
-            template=report_template(),
-            geo={
-                "projection": {"type": "natural earth"},
-                "showland": True,
-                "landcolor": "#eceae4",
-                "showocean": True,
-                "oceancolor": "#f3f7fb",
-                "showcountries": True,
-                "countrycolor": "#c9c9c9",
-                "coastlinecolor": "#999",
-                "lataxis": {"range": [-90, 90], "showgrid": True, "dtick": 30, "gridcolor": "#ddd"},
-                "lonaxis": {
-                    "range": [-180, 180],
-                    "showgrid": True,
-                    "dtick": 60,
-                    "gridcolor": "#ddd",
-                },
-            },
-        )
+        map_layout(fig, "Ground tracks and positions")
         caption = (
             f"Markers: {len(snap_idx)} of {n_sat} satellites at {start}. Lines: ground tracks "
             f"(latitude and longitude in degrees, WGS84) of {len(track_idx)} satellites spread "

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from orbitgrid.report import formats
 from orbitgrid.report.decimate import bucket_envelope
 from orbitgrid.report.figures import TIME_AXIS_TITLE, ReportFigure, add_envelope, add_limit
 from orbitgrid.report.figures import new_figure as _new_figure
 from orbitgrid.report.runfolder import RunFolder
-from orbitgrid.report.sections import HeadlineItem, SectionOutput
+from orbitgrid.report.sections import HeadlineItem, SectionOutput, Shown
 from orbitgrid.report.sections._common import (
     envelope_figure,
     figure_value,
@@ -34,6 +35,11 @@ class PowerSection:
 
     key = "power"
     title = "Sunlight, eclipse and battery"
+    shows = (
+        Shown("total.sunlit_fraction", formats.percent),
+        Shown("total.eclipse_minutes_per_orbit", formats.general),
+        Shown("total.state_of_charge_min", formats.percent),
+    )
 
     def applies(self, run: RunFolder) -> bool:
         return run.has_variables("sunlit_fraction") or run.has_variables("state_of_charge")
@@ -44,8 +50,10 @@ class PowerSection:
         eclipse = figure_value(total, "eclipse_minutes_per_orbit")
         sunlit = figure_value(total, "sunlit_fraction")
         if sunlit is not None:
-            detail = f"{eclipse:.3g} min of eclipse per orbit" if eclipse is not None else ""
-            items.append(HeadlineItem("Sunlit", f"{sunlit:.1%}", detail, order=40))
+            detail = ""
+            if eclipse is not None:
+                detail = f"{formats.general(eclipse)} min of eclipse per orbit"
+            items.append(HeadlineItem("Sunlit", formats.percent(sunlit), detail, order=40))
         soc_min = figure_value(total, "state_of_charge_min")
         if soc_min is not None:
             floors = run.battery_floor_by_shell()
@@ -57,7 +65,11 @@ class PowerSection:
                 detail = f"floor {floor:.0%} (depth of discharge)"
             items.append(
                 HeadlineItem(
-                    "Battery state of charge, minimum", f"{soc_min:.1%}", detail, status, 30
+                    "Battery state of charge, minimum",
+                    formats.percent(soc_min),
+                    detail,
+                    status,
+                    30,
                 )
             )
         return items

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from orbitgrid.report import formats
 from orbitgrid.report.figures import add_limit
 from orbitgrid.report.runfolder import RunFolder
-from orbitgrid.report.sections import HeadlineItem, SectionOutput
+from orbitgrid.report.sections import HeadlineItem, SectionOutput, Shown
 from orbitgrid.report.sections._common import (
     envelope_figure,
     figure_value,
@@ -21,6 +22,7 @@ class ThermalSection:
 
     key = "thermal"
     title = "Temperatures"
+    shows = (Shown("total.temperature_max_c", formats.celsius),)
 
     def applies(self, run: RunFolder) -> bool:
         return run.has_variables("temperature_k")
@@ -38,7 +40,8 @@ class ThermalSection:
             detail = f"limit {limit_c:.1f} °C; {heat_h:.3g} h/satellite limited by heat"
         else:
             status, detail = "info", ""
-        return [HeadlineItem("Temperature, maximum", f"{t_max_c:.1f} °C", detail, status, 35)]
+        item = HeadlineItem("Temperature, maximum", formats.celsius(t_max_c), detail, status, 35)
+        return [item]
 
     def render(self, run: RunFolder) -> SectionOutput:
         fig = envelope_figure(
