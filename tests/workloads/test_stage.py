@@ -173,6 +173,9 @@ def test_same_jurisdiction_rule_keeps_requests_home():
         (lambda w: w["sites"][1].update(shell="nope"), "shell"),
         (lambda w: w["populations"][1].update(route="atlantis"), "route"),
         (lambda w: w["classes"][0].update(rate="6 per hour"), "rate"),
+        (lambda w: w["classes"][0].update(rate=float("inf")), "classes[0].rate"),
+        (lambda w: w["populations"][0].update(name="mine\x1b[2J"), "populations[0].name"),
+        (lambda w: w["sites"][0].update(name="Ash,burn"), "sites[0].name"),
     ],
 )
 def test_bad_workload_fields_name_field_and_value(change, path):
@@ -268,3 +271,26 @@ def test_policies_split_all_allowed_demand(n_t, n_u, n_k, seed):
         assert np.all(share >= 0), name
         assert np.all(share[~np.isfinite(latency)] == 0), name
         np.testing.assert_allclose(share.sum(-1), any_allowed.astype(float), atol=1e-9)
+
+
+def test_network_failures_remove_sites():
+    """Satellites the network section fails (scheduled) neither relay nor serve: while every
+    satellite is down nothing reaches any site, afterwards service resumes; an endpoint
+    failure of the network section (its endpoints, not the users) does not apply here."""
+    d = workload_scenario()
+    n_sat = 66
+    d["network"]["endpoints"] = [{"name": "gateway", "latitude": 0.0, "longitude": 0.0}]
+    d["network"]["failures"] = {
+        "scheduled": [
+            *({"element": "satellite", "id": k, "start": "0 s", "end": "30 min"}
+              for k in range(n_sat)),
+            {"element": "endpoint", "name": "gateway", "start": "0 s", "end": "1 h"},
+        ]
+    }  # fmt: skip
+    run = orbitgrid.run(scenario_from_dict(d))
+    ds = run.dataset
+    first = ds.time.values < ds.time.values[0] + np.timedelta64(30, "m")
+    served = ds.served_per_s.values
+    assert (served[first] == 0).all()
+    assert (ds.serving_satellite.values[first] == -1).all()
+    assert (served[~first].sum(0) > 0).all()

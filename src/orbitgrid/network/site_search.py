@@ -52,13 +52,16 @@ def site_paths(
     *,
     satellite_down: np.ndarray | None = None,
     endpoint_down: np.ndarray | None = None,
+    isl_down: np.ndarray | None = None,
 ) -> SitePaths:
     """Route from every site to every endpoint at each step of a block (see module docstring).
 
     ``sat_ecef_km`` ``[time, sat, 3]``; ``endpoint_ecef_km`` and ``endpoint_up`` ``[endpoint, 3]``
     or ``[time, endpoint, 3]`` (moving endpoints); ``site_sources``: for each routed site the
     node ids it starts from (satellite ids ``< S``; endpoint ``e`` as ``S + e``). Satellites
-    and endpoints that are down (``[time, …]`` masks) carry nothing and cannot be a source.
+    and endpoints that are down (``[time, …]`` masks) carry nothing and cannot be a source;
+    laser links that are down (``isl_down [time, link]``, ``topology.isl_pairs`` order) carry
+    nothing.
     """
     sat_ecef_km = np.ascontiguousarray(sat_ecef_km, dtype=np.float64)
     n_t, n_sat = sat_ecef_km.shape[:2]
@@ -69,7 +72,7 @@ def site_paths(
     up = np.asarray(endpoint_up, dtype=np.float64)
     topo = topology if not moving else _with_up(topology, up)
     gsl = _gsl_links(sat_ecef_km, endpoint_ecef_km, topo, sat_down, ep_down)
-    _, isl = _isl_links(sat_ecef_km, topology, sat_down, None)
+    _, isl = _isl_links(sat_ecef_km, topology, sat_down, isl_down)
     src_off = np.zeros(len(site_sources) + 1, np.int64)
     src_off[1:] = np.cumsum([len(s) for s in site_sources])
     src_nodes = (

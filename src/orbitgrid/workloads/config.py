@@ -32,7 +32,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from orbitgrid.units import (
     AngleDeg,
@@ -65,9 +72,22 @@ DIURNAL_PROFILES: dict[str, tuple[float, ...]] = {
 
 
 class _WModel(BaseModel):
-    """Base: unknown keys are errors; YAML keys are the short aliases."""
+    """Base: unknown keys are errors; YAML keys are the short aliases; numbers are finite."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
+    )
+
+
+def _plain_name(value: str) -> str:
+    """Names appear in tables, CSV cells and the report: plain text, no comma or control
+    character."""
+    if "," in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("a name is plain text without commas or control characters")
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_plain_name)]
 
 
 def _token_count(value: Any) -> Any:
@@ -101,7 +121,7 @@ class RequestClass(_WModel):
     the answer besides the tokens (an image, a sensor log); tokens add ``bytes_per_token``.
     """
 
-    name: str = Field(min_length=1, pattern=r"^[^,\n]+$")
+    name: Name
     model: str = Field(description="key of the language-model catalog (data/language_models.csv)")
     prompt_tokens: Tokens
     output_tokens: Tokens
@@ -158,7 +178,7 @@ class DeviceUpdate(_WModel):
     published every ``every`` (model weights, a knowledge base); the device downloads the
     newest over its link when it has one (after finishing the download in progress)."""
 
-    name: str = Field(min_length=1, pattern=r"^[^,\n]+$")
+    name: Name
     size_bytes: SizeBytes = Field(alias="size", gt=0, le=1e13)
     every_s: DurationS = Field(alias="every", gt=0, le=366 * 86400)
 
@@ -175,12 +195,12 @@ class Population(_WModel):
     ``classes``: the request classes these users send (default: all).
     """
 
-    name: str = Field(min_length=1, pattern=r"^[^,\n]+$")
+    name: Name
     kind: PopulationKind = "fixed"
     users: int = Field(ge=1, le=10_000_000)
     latitude_deg: AngleDeg | None = Field(alias="latitude", default=None, ge=-90, le=90)
     longitude_deg: AngleDeg | None = Field(alias="longitude", default=None, ge=-180, le=360)
-    route: str | list[Waypoint] | None = None
+    route: str | Annotated[list[Waypoint], Field(max_length=10_000)] | None = None
     count: int = Field(default=1, ge=1, le=100_000)
     speed_m_s: SpeedMS | None = Field(alias="speed", default=None, gt=0, le=1000)
     departure_s: DurationS = Field(alias="departure", default=0.0, ge=0)
@@ -244,7 +264,7 @@ class Site(_WModel):
     (``docs/workloads.md``: cost per million tokens).
     """
 
-    name: str = Field(min_length=1, pattern=r"^[^,\n]+$")
+    name: Name
     kind: SiteKind
     latitude_deg: AngleDeg | None = Field(alias="latitude", default=None, ge=-90, le=90)
     longitude_deg: AngleDeg | None = Field(alias="longitude", default=None, ge=-180, le=360)
@@ -259,7 +279,7 @@ class Site(_WModel):
     model: str | None = None
     answers: dict[str, Annotated[Fraction, Field(ge=0, le=1)]] = Field(default_factory=dict)
     per: Literal["user", "endpoint"] = "user"
-    updates: list[DeviceUpdate] = Field(default_factory=list)
+    updates: list[DeviceUpdate] = Field(default_factory=list, max_length=100)
     cost_per_accelerator_hour_usd: float | None = Field(
         alias="cost_per_accelerator_hour", default=None, ge=0, le=1e4
     )
@@ -312,7 +332,7 @@ class Option(_WModel):
     ``spill_utilisation``: the load at which ``fill-and-spill`` moves on to the next site.
     """
 
-    name: str = Field(min_length=1, pattern=r"^[^,\n]+$")
+    name: Name
     sites: list[str] = Field(min_length=1)
     policy: str = "lowest-latency"
     site_kinds: list[SiteKind] | None = None
@@ -333,10 +353,10 @@ class Option(_WModel):
 class WorkloadsConfig(_WModel):
     """The ``workloads:`` section (see the module docstring)."""
 
-    populations: list[Population] = Field(min_length=1)
-    classes: list[RequestClass] = Field(min_length=1)
-    sites: list[Site] = Field(min_length=1)
-    options: list[Option] = Field(min_length=1)
+    populations: list[Population] = Field(min_length=1, max_length=100_000)
+    classes: list[RequestClass] = Field(min_length=1, max_length=100)
+    sites: list[Site] = Field(min_length=1, max_length=1000)
+    options: list[Option] = Field(min_length=1, max_length=100)
     histogram_bins: int = Field(default=240, ge=20, le=5000)
 
     @model_validator(mode="after")

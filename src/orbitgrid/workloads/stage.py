@@ -35,8 +35,9 @@ import numpy as np
 
 from orbitgrid.contract import Arrays, Chunk, Variable
 from orbitgrid.errors import ScenarioError
-from orbitgrid.network.build import build_topology
+from orbitgrid.network.build import build_topology, failure_masks
 from orbitgrid.network.endpoints import EndpointTable
+from orbitgrid.network.routing import FailureMasks
 from orbitgrid.network.site_search import site_paths
 from orbitgrid.network.stage import constellation_index
 from orbitgrid.orbits.frames import inertial_to_ecef_km
@@ -136,6 +137,7 @@ class WorkloadStage:
         self.sites = _site_table(plan, self.config, self.users)
         self.endpoints = _graph_endpoints(self.users, self.sites, scenario.network)
         self.topology = build_topology(scenario.network, constellation_index(plan), self.endpoints)
+        self.plan_network = scenario.network
         n_users = len(self.users)
         self._dc_ecef = self.endpoints.ecef_km()[n_users:]
         self._dc_up = self.endpoints.up_unit()[n_users:]
@@ -238,9 +240,13 @@ class WorkloadStage:
         ep_ecef = np.concatenate([user_ecef, np.broadcast_to(self._dc_ecef, (n_t, n_dc, 3))], 1)
         ep_up = np.concatenate([user_up, np.broadcast_to(self._dc_up, (n_t, n_dc, 3))], 1)
         ep_down = np.concatenate([~reachable, np.zeros((n_t, n_dc), bool)], 1)
+        failed = self._failures(t_s)
         paths = site_paths(
-            sat_ecef_km, ep_ecef, ep_up, self.topology, self._sources, endpoint_down=ep_down
-        )
+            sat_ecef_km, ep_ecef, ep_up, self.topology, self._sources,
+            satellite_down=failed.satellite, endpoint_down=ep_down, isl_down=failed.isl,
+        )  # fmt: skip
+        # A failed satellite neither relays nor serves.
+        fraction = np.where(failed.satellite, 0.0, fraction)
         near = paths.overhead_satellite[:, :n_u]
         handovers = _handovers(near, state["serving_satellite"])
         state["serving_satellite"] = near[-1].copy() if n_t else state["serving_satellite"]
@@ -340,6 +346,18 @@ class WorkloadStage:
             * active[..., None]
             * users.class_mask[None]
         )
+
+    def _failures(self, t_s: np.ndarray) -> FailureMasks:
+        """Satellite and laser-link failures of the network section at these steps (the same
+        masks as the network stage: same seed, same ISL order). Endpoint failures name the
+        network section's endpoints, not the users and sites here, and are not applied."""
+        network = self.plan_network
+        elements = network.failures.model_copy(
+            update={"scheduled": [f for f in network.failures.scheduled if f.element != "endpoint"]}
+        )
+        config = network.model_copy(update={"failures": elements})
+        masks = failure_masks(config, t_s, self.topology, self.endpoints)
+        return FailureMasks(satellite=masks.satellite, isl=masks.isl)
 
     def _device_site(self, option) -> int | None:
         """Index of the option's on_device site (at most one), None without one."""
