@@ -239,3 +239,25 @@ def test_truncate_zarr_cuts_every_time_array(tmp_path):
     cut = xr.open_zarr(tmp_path / "r" / "dataset.zarr").load()
     assert cut.sizes["time"] == 50 and cut.sizes["satellite"] == full.sizes["satellite"]
     xr.testing.assert_identical(cut, full.isel(time=slice(0, 50)))
+
+
+def test_resume_cuts_arrays_a_killed_append_resized(tmp_path):
+    """A kill in the middle of an append leaves some arrays resized on disk while the
+    consolidated metadata still shows the old length; cutting the store back to the
+    checkpoint must read the arrays' own metadata (this once let a resumed dataset end with
+    variables of different lengths)."""
+    from orbitgrid.runs import _truncate_zarr
+
+    store = tmp_path / "d.zarr"
+    data = xr.Dataset(
+        {"a": ("time", np.arange(5.0)), "b": ("time", np.arange(5.0))},
+        coords={"time": np.arange(5)},
+    )
+    data.to_zarr(store, mode="w", consolidated=True, zarr_format=2)
+    meta = json.loads((store / "b" / ".zarray").read_text())
+    meta["shape"] = [8]  # 'b' appended to, 'a' not yet, consolidated metadata not rewritten
+    (store / "b" / ".zarray").write_text(json.dumps(meta))
+    _truncate_zarr(store, 5)
+    reopened = xr.open_zarr(store)
+    assert reopened.sizes["time"] == 5
+    assert json.loads((store / "b" / ".zarray").read_text())["shape"] == [5]

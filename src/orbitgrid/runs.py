@@ -451,7 +451,9 @@ def _truncate_zarr(path: Path, steps: int) -> None:
     """Cut every ``time`` array of the Zarr store to ``steps`` (appends after a checkpoint)."""
     import zarr
 
-    group = zarr.open_group(str(path), mode="r+", zarr_format=2)
+    # The arrays' own metadata, not the consolidated copy: a kill during an append leaves
+    # arrays resized on disk that the (older) consolidated metadata does not show.
+    group = zarr.open_group(str(path), mode="r+", zarr_format=2, use_consolidated=False)
     for _, array in group.arrays():
         dims = array.attrs.get("_ARRAY_DIMENSIONS", [])
         if dims and dims[0] == "time" and array.shape[0] > steps:
