@@ -111,14 +111,26 @@ def execute(
     pipeline: Pipeline,
     sinks: Sequence[Sink] = (),
     observer: RunObserver | None = None,
+    *,
+    states: list[Any] | None = None,
+    start_chunk: int = 0,
+    after_chunk: Callable[[Chunk, list[Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Run ``pipeline`` over the plan's time grid; return the merged reducer summaries."""
+    """Run ``pipeline`` over the plan's time grid; return the merged reducer summaries.
+
+    A resumed run passes the stages' ``states`` and the ``start_chunk`` it saved them at;
+    ``after_chunk(chunk, states)`` is called once a chunk is through every stage, reducer
+    and sink (``runs`` saves its checkpoints there).
+    """
     observer = observer or RunObserver()
     observer.on_start(plan, math.ceil(plan.step_count / chunk_steps(plan)))
-    states = [stage.initial_state(plan) for stage in pipeline.stages]
+    if states is None:
+        states = [stage.initial_state(plan) for stage in pipeline.stages]
     stride = plan.scenario.output_stride
     stored = pipeline.variables
     for chunk in iter_chunks(plan):
+        if chunk.index < start_chunk:
+            continue
         arrays: Arrays = {}
         for i, stage in enumerate(pipeline.stages):
             produced, states[i] = stage(plan, chunk, arrays, states[i])
@@ -133,6 +145,8 @@ def execute(
             for sink in sinks:
                 sink.write(plan, chunk.times_utc[::stride], kept)
         observer.on_chunk(chunk)
+        if after_chunk is not None:
+            after_chunk(chunk, states)
     summary: dict[str, Any] = {}
     for reducer in pipeline.reducers:
         _merge(summary, reducer.finalize(plan))

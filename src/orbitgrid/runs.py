@@ -40,7 +40,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import math
 import os
 import pickle
 import re
@@ -55,8 +54,8 @@ import xarray as xr
 import yaml
 
 from orbitgrid import __version__
-from orbitgrid.contract import Arrays, Variable
-from orbitgrid.engine import Pipeline, RunObserver, _decimate, _merge, execute, iter_chunks, prepare
+from orbitgrid.contract import Arrays, Chunk, Variable
+from orbitgrid.engine import Pipeline, RunObserver, execute, prepare
 from orbitgrid.errors import OrbitgridError, shorten
 from orbitgrid.plan import Plan, check_fits, estimate_run
 from orbitgrid.scenario import Scenario, load_scenario
@@ -469,40 +468,24 @@ def _run_chunks(
     checkpoint_every_s: float | None,
     started: float,
 ) -> tuple[dict[str, Any], list[str]]:
-    """The engine's chunk loop (``engine.execute``) with checkpoints between chunks.
-
-    Identical arithmetic to ``execute``: the same stages, reducers and decimation in the same
-    order; a checkpoint flushes the sinks and pickles the plan, pipeline and states, so a
-    resumed run continues from exactly the state it saved.
-    """
-    plan, pipeline, states = progress.plan, progress.pipeline, progress.states
+    """The engine's chunk loop (``engine.execute``) from ``progress``, with a checkpoint after
+    a chunk every ``checkpoint_every_s`` of wall time: the sinks are flushed (the store then
+    holds exactly the finished chunks) and the plan, pipeline and states pickled, so a
+    resumed run continues from exactly the state it saved."""
+    plan = progress.plan
     stride = plan.scenario.output_stride
-    stored = pipeline.variables
     notices: list[str] = []
     last = time.monotonic()
-    for chunk in iter_chunks(plan):
-        if chunk.index < progress.next_chunk:
-            continue
-        arrays: dict[str, Any] = {}
-        for i, stage in enumerate(pipeline.stages):
-            produced, states[i] = stage(plan, chunk, arrays, states[i])
-            arrays.update(produced)
-        for reducer in pipeline.reducers:
-            reducer.update(plan, chunk, arrays)
-        if sinks:
-            kept = {
-                v.name: arrays[v.name] if v.decimated else _decimate(arrays[v.name], v.dims, stride)
-                for v in stored
-            }
-            for sink in sinks:
-                sink.write(plan, chunk.times_utc[::stride], kept)
-        observer.on_chunk(chunk)
+
+    def checkpoint(chunk: Chunk, states: list[Any]) -> None:
+        nonlocal checkpoint_every_s, last
         progress.next_chunk = chunk.index + 1
         done_steps = chunk.start_step + chunk.step_count
         due = checkpoint_every_s is not None and time.monotonic() - last >= checkpoint_every_s
         if due and done_steps < plan.step_count:
             for sink in sinks:
-                sink.close(plan)  # flush: the store then holds exactly the finished chunks
+                sink.close(plan)
+            progress.states = states
             progress.stored_steps = -(-done_steps // stride)
             progress.runtime_s = time.perf_counter() - started
             why = _write_checkpoint(staging, progress)
@@ -510,11 +493,16 @@ def _run_chunks(
                 notices.append(f"this run cannot be resumed (its state cannot be saved: {why})")
                 checkpoint_every_s = None
             last = time.monotonic()
-    summary: dict[str, Any] = {}
-    for reducer in pipeline.reducers:
-        _merge(summary, reducer.finalize(plan))
-    for analysis in pipeline.analyses:
-        _merge(summary, analysis(plan, summary))
+
+    summary = execute(
+        plan,
+        progress.pipeline,
+        sinks,
+        observer,
+        states=progress.states,
+        start_chunk=progress.next_chunk,
+        after_chunk=checkpoint,
+    )
     return summary, notices
 
 
@@ -590,7 +578,6 @@ def run(
         progress = _Progress(CHECKPOINT_VERSION, plan, pipeline, states, 0, 0, 0.0)
         _write_atomic(staging / SCENARIO_INPUT, scenario_input_yaml(scenario))
         sinks = _sinks(staging, plan, pipeline, started=False)
-        observer.on_start(plan, _chunk_count(plan))
         figures, more = _run_chunks(staging, progress, sinks, observer, checkpoint_every_s, started)
         for sink in sinks:
             sink.close(plan)
@@ -609,12 +596,6 @@ def _sinks(staging: Path, plan: Plan, pipeline: Pipeline, started: bool) -> list
     sink = ZarrSink(staging / "dataset.zarr", pipeline.variables, pipeline.coordinates(plan))
     sink._started = started
     return [sink]
-
-
-def _chunk_count(plan: Plan) -> int:
-    from orbitgrid.engine import chunk_steps
-
-    return math.ceil(plan.step_count / chunk_steps(plan))
 
 
 def resume(
@@ -666,7 +647,6 @@ def resume(
     if (staging / "dataset.zarr").exists():
         _truncate_zarr(staging / "dataset.zarr", progress.stored_steps)
     sinks = _sinks(staging, plan, progress.pipeline, started=progress.stored_steps > 0)
-    observer.on_start(plan, _chunk_count(plan))
     # A failure here leaves the staging folder (and its checkpoint) for another --resume.
     figures, notices = _run_chunks(staging, progress, sinks, observer, checkpoint_every_s, started)
     for sink in sinks:

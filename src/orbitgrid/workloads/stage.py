@@ -714,8 +714,11 @@ def _tpot_at_load(rho, queue_site, slots, batch_grid, tpot_grid):
         for q in range(n_q):
             k = queue_site[q]
             for c in range(n_c):
-                b = max(1.0, rho[t, q] * slots[k, c])
-                out[t, q, c] = np.interp(b, batch_grid[k, c], tpot_grid[k, c])
+                b = rho[t, q] * slots[k, c]
+                if b <= batch_grid[k, c, 0]:  # idle or lightly loaded: the batch-1 speed
+                    out[t, q, c] = tpot_grid[k, c, 0]
+                else:
+                    out[t, q, c] = np.interp(b, batch_grid[k, c], tpot_grid[k, c])
     return out
 
 
