@@ -221,10 +221,20 @@ def contact_plan_from_windows(
     )
 
 
-def read_contact_plan(run_dir: str | Path, *, gsl_direction: GslDirection = "both") -> ContactPlan:
+def read_contact_plan(
+    run_dir: str | Path,
+    *,
+    gsl_direction: GslDirection = "both",
+    antennas=None,
+    antenna_policy: str = "max-volume",
+) -> ContactPlan:
     """The contact plan of a run folder's ``contacts.csv`` (``orbitgrid run`` with a
     ``network:`` section), with node names from its ``a``/``b`` columns. Nodes that appear
     in no window keep an empty name.
+
+    ``antennas`` (default None: every visible pass is a contact) limits each station to its
+    antennas: an int for every station, ``[n_nodes]`` counts or a mapping name → count
+    (``antennas.allocate_contact_plan`` with ``antenna_policy``; docs/cgr.md).
 
     Raises ``OrbitgridError`` when the file is missing or lacks a column.
     """
@@ -256,7 +266,7 @@ def read_contact_plan(run_dir: str | Path, *, gsl_direction: GslDirection = "bot
     for ids, labels in ((a, table["a"]), (b, table["b"])):
         for node, label in zip(ids.tolist(), labels, strict=True):
             names[node] = str(label)
-    return _plan_from_rows(
+    plan = _plan_from_rows(
         a,
         b,
         np.asarray(table["kind"]) == "gsl",
@@ -268,6 +278,11 @@ def read_contact_plan(run_dir: str | Path, *, gsl_direction: GslDirection = "bot
         gsl_direction,
         names,
     )
+    if antennas is None:
+        return plan
+    from orbitgrid.network.antennas import allocate_contact_plan  # imports this module
+
+    return allocate_contact_plan(plan, antennas, policy=antenna_policy)
 
 
 def _plan_from_rows(
