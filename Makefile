@@ -3,7 +3,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two stamps: running needs the package and its dependencies only; tests add the test extras.
 STAMP := $(VENV)/.installed-stamp
+TEST_STAMP := $(VENV)/.installed-test-stamp
 SCENARIO ?= dawn-dusk-cluster
 
 CESIUM_VERSION ?= 1.145.0
@@ -14,8 +16,13 @@ CESIUM_JS := $(VENV)/share/cesium/node_modules/cesium/Build/Cesium/Cesium.js
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e .
 	touch $(STAMP)
+
+## The test extras (pytest, hypothesis, ruff, reference libraries) on top of the run install.
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
+	touch $(TEST_STAMP)
 
 install: $(STAMP)
 
@@ -23,8 +30,8 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/orbitgrid run $(SCENARIO) $(if $(OUT),--out $(OUT))
 
-## Install, then lint and run the whole test suite.
-test: $(STAMP)
+## Install with the test extras, then lint and run the whole test suite.
+test: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 
@@ -34,7 +41,7 @@ $(CESIUM_JS):
 
 cesium: $(CESIUM_JS)
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 

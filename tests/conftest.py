@@ -7,10 +7,17 @@ import os
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 # CI (``.ci/run``) sets this: a test that would be skipped there (e.g. no Chromium for the
 # browser tests) fails instead, so a missing tool can never leave CI green with tests unrun.
 NO_SKIPS = os.environ.get("ORBITGRID_NO_SKIPS", "") not in ("", "0")
+
+# In CI the property tests draw the same examples every run (a failure there is a bug to fix,
+# not a dice roll); on a developer's machine they keep exploring new examples.
+settings.register_profile("ci", derandomize=True, database=None)
+if NO_SKIPS:
+    settings.load_profile("ci")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -133,3 +133,24 @@ def test_sweep_bad_parameter_path_exits_2(tmp_path):
     done = _cli("sweep", str(_write(tmp_path, spec, "sweep.yaml")), "--scheduler", "synchronous")
     assert done.returncode == 2
     assert "Did you mean 'capacity'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_version():
+    import orbitgrid
+
+    done = _cli("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"orbitgrid {orbitgrid.__version__}"
+
+
+def test_make_run_installs_only_what_running_needs():
+    """`make run` installs the package without the test extras; `make test` adds them
+    (`make -n -B` prints every recipe as if nothing were installed)."""
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    run = subprocess.run(["make", "-n", "-B", "run"], cwd=root, capture_output=True, text=True)
+    test = subprocess.run(["make", "-n", "-B", "test"], cwd=root, capture_output=True, text=True)
+    assert run.returncode == 0 and test.returncode == 0, run.stderr + test.stderr
+    assert "-e ." in run.stdout and ".[test]" not in run.stdout
+    assert ".[test]" in test.stdout and "pytest" in test.stdout

@@ -6,8 +6,12 @@ Pinned here so that messages stay helpful (in the spirit of xarray's test_error_
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 
 import pytest
+import yaml
 
 from orbitgrid.errors import ScenarioError
 from orbitgrid.scenario import load_scenario, scenario_from_dict
@@ -35,8 +39,7 @@ def test_out_of_range_value():
     data["spacecraft"]["node"]["battery"]["depth_of_discharge"] = "120 %"
     message = str(_error(data))
     assert "spacecraft.node.battery.depth_of_discharge" in message
-    assert "less than or equal to 1" in message
-    assert "'120 %'" in message
+    assert "must be less than or equal to 1 (got 120 % = 1.2)" in message
 
 
 def test_unknown_shell_type_lists_valid_types():
@@ -66,14 +69,22 @@ def test_unknown_accelerator_lists_catalog():
     data["spacecraft"]["node"]["compute"]["accelerator"] = "h200"
     message = str(_error(data))
     assert "spacecraft.node.compute.accelerator: unknown accelerator 'h200'" in message
-    assert "b200, h100-sxm, jetson-agx-orin-64, tpu-v4" in message
+    assert "b200, h100-sxm, jetson-agx-orin-64, jetson-orin-nano-8gb, tpu-v4" in message
 
 
 def test_undefined_spacecraft_reference():
+    """Reported at the field that names it, with a suggestion, not at "(top level)" with the
+    scenario quoted."""
     data = small_scenario_dict()
-    data["constellation"][0]["spacecraft"] = "nope"
-    message = str(_error(data))
-    assert "uses spacecraft 'nope', which is not defined; defined: node" in message
+    data["constellation"][0]["spacecraft"] = "nodes"
+    error = _error(data)
+    message = str(error)
+    assert (
+        "constellation[0].spacecraft: shell 'w' uses spacecraft 'nodes', which is not defined "
+        "(did you mean 'node'?); defined: node" in message
+    )
+    assert "(top level)" not in message and "'time'" not in message  # no mapping dumped
+    assert error.path == "constellation[0].spacecraft" and error.value == "nodes"
 
 
 def test_walker_phasing_range():
@@ -160,3 +171,97 @@ def test_scenario_reference_documents_every_key():
     walk(Scenario)
     assert {"WalkerShell", "Radiator", "EconomicsSection"} <= visited
     assert not missing, f"undocumented scenario keys: {missing}"
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 11: units in limits, "did you mean", field paths for cross-references, checks that
+# `orbitgrid validate` makes before a run
+
+
+def test_limits_carry_the_field_unit():
+    data = small_scenario_dict()
+    data["constellation"][0]["altitude"] = "55000 km"
+    message = str(_error(data))
+    assert "constellation[0].altitude: must be less than 50000 km (got 55000 km)" in message
+    data["constellation"][0]["altitude"] = "55000000 m"  # another unit: shown converted too
+    assert "(got 55000000 m = 55000 km)" in str(_error(data))
+    data = small_scenario_dict()
+    data["spacecraft"]["node"]["radiator"]["area"] = 0
+    assert "radiator.area: must be greater than 0 m² (got 0 m²)" in str(_error(data))
+
+
+def test_unknown_key_suggests_the_closest_valid_one():
+    data = small_scenario_dict()
+    data["spacecraft"]["node"]["battery"]["capacty"] = "1 kWh"
+    message = str(_error(data))
+    assert "spacecraft.node.battery.capacty: unknown field; did you mean 'capacity'?" in message
+    assert "valid keys here: capacity, depth_of_discharge" in message
+
+
+def test_misspelt_choices_and_names_get_a_suggestion():
+    data = small_scenario_dict()
+    data["network"] = {
+        "endpoints": [{"name": "A", "latitude": 0, "longitude": 0}],
+        "isl": {"pattern": "grid"},
+    }
+    data["spacecraft"]["node"]["compute"]["accelerator"] = "b20"
+    message = str(_error(data))
+    assert "network.isl.pattern: Input should be '+grid', 'none' or 'formation'" in message
+    assert "(got 'grid'); did you mean '+grid'?" in message
+    assert "unknown accelerator 'b20' (did you mean 'b200'?)" in message
+
+
+def test_model_level_problems_name_their_field_not_the_mapping():
+    data = small_scenario_dict()
+    data["constellation"][0]["phasing"] = 5
+    error = _error(data)
+    assert "constellation[0].phasing: phasing F=5 must be in [0, planes-1]" in str(error)
+    assert "{" not in str(error)  # the shell's mapping is not quoted
+
+
+def test_missing_element_file_says_paths_are_relative_to_the_scenario(tmp_path, monkeypatch):
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    data = small_scenario_dict()
+    data["constellation"] = [
+        {"type": "tle", "name": "t", "file": "data/sats.tle", "spacecraft": "node"}
+    ]
+    (folder / "s.yaml").write_text(yaml.safe_dump(data))
+    monkeypatch.chdir(tmp_path)  # elsewhere: the path must still be the scenario's neighbour
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(folder / "s.yaml")
+    message = str(info.value)
+    assert "constellation[0].file: element file 'data/sats.tle' not found" in message
+    assert str(folder / "data" / "sats.tle") in message
+    assert "a relative path is read from the scenario file's folder" in message
+    assert "current directory unless" not in message
+    assert info.value.path == "constellation[0].file"
+
+
+def test_validate_refuses_a_failure_naming_an_unknown_endpoint(tmp_path):
+    """Caught by `orbitgrid validate` with its YAML path, not seconds into the run."""
+    data = small_scenario_dict()
+    data["network"] = {
+        "endpoints": [
+            {"name": "Paris", "latitude": 48.85, "longitude": 2.35},
+            {"name": "London", "latitude": 51.5, "longitude": -0.12},
+        ],
+        "isl": {"pattern": "none"},
+        "routing": {"mode": "ground-relays"},
+        "failures": {"scheduled": [{"element": "endpoint", "name": "Londn"}]},
+    }
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    done = subprocess.run(
+        [sys.executable, "-m", "orbitgrid", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CI": "true"},
+        timeout=300,
+    )
+    assert done.returncode == 2, done.stdout
+    assert (
+        "network.failures.scheduled[0].name: no endpoint named 'Londn' (did you mean 'London'?)"
+        in done.stderr
+    )
+    assert "Traceback" not in done.stderr

@@ -41,6 +41,26 @@ EPOCH_WARNING_DAYS = 30.0
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress display")]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from orbitgrid import __version__
+
+        console.print(f"orbitgrid {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """orbitgrid: plan and simulate AI infrastructure in and through space."""
+
+
 def _show_progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty() and not os.environ.get("CI")
 
@@ -170,6 +190,39 @@ def _workloads_table(workloads: dict[str, Any]) -> Table:
     return table
 
 
+def _observation_table(observation: dict[str, Any]) -> Table:
+    """One row per Earth-observation strategy: bytes made and delivered, what waits or was
+    dropped, capture-to-insight percentiles, ground-station hours and onboard energy."""
+    table = Table(
+        title=f"Earth observation: {observation['tiles_captured']:,} tiles from "
+        f"{observation['satellites_with_sensors']} satellites, "
+        f"{observation['passes']['count']} passes"
+    )
+    columns = ("strategy", "made GB", "delivered GB", "stored / dropped GB",
+               "insight p50 / p95 min", "station h needed", "onboard Wh")  # fmt: skip
+    for column in columns:
+        table.add_column(column, justify="right")
+
+    def gb(value: float) -> str:
+        return f"{value / 1e9:,.1f}"
+
+    def minutes(value: float | None) -> str:
+        return "—" if value is None else f"{value / 60:,.1f}"
+
+    for name, f in observation["strategies"].items():
+        table.add_row(
+            name,
+            gb(f["made_bytes"]),
+            gb(f["delivered_bytes"]),
+            f"{gb(f['stored_bytes'])} / {gb(f['dropped_bytes'])}",
+            f"{minutes(f['capture_to_insight_p50_s'])} / {minutes(f['capture_to_insight_p95_s'])}",
+            f"{f['station_hours_needed']:,.2f}",
+            f"{f['onboard_energy_wh']:,.1f}",
+        )
+    table.caption = "per satellite: observation.csv; every bundle: observation_bundles.parquet"
+    return table
+
+
 ForceOpt = Annotated[
     bool,
     typer.Option(
@@ -275,6 +328,8 @@ def run(
             console.print(_network_table(result.summary["network"]))
         if "workloads" in result.summary:
             console.print(_workloads_table(result.summary["workloads"]))
+        if "observation" in result.summary:
+            console.print(_observation_table(result.summary["observation"]))
         rate = result.summary["satellite_steps_per_s"]
         console.print(f"{result.summary['runtime_s']:.2f} s, {rate:,.0f} satellite-steps/s")
     if not no_report:
@@ -298,6 +353,10 @@ def validate(scenario: ScenarioArg, force: ForceOpt = False) -> None:
     if not force:
         check_fits(estimate, None)
     plan = build_plan(loaded)
+    if loaded.network is not None:
+        from orbitgrid.network.build import check_network
+
+        check_network(plan)  # endpoint files, and failures naming elements that exist
     console.print(f"ok: {plan!r}")
     console.print(f"estimate: {estimate.describe()}", highlight=False)
 
@@ -342,7 +401,8 @@ def sweep(
     if quiet:
         console.print(f"catalog: {result.catalog_path}")
     else:
-        console.print(result.summary(), highlight=False)
+        # Plain text: parameter paths hold brackets ("constellation[0]") that are not markup.
+        console.print(result.summary(), highlight=False, markup=False)
     folder = Path(result.catalog_path).parent
     if (folder / "tornado.csv").exists() or (folder / "sobol.csv").exists():
         from orbitgrid.report.sweep import build_sweep_report
@@ -489,11 +549,16 @@ def paths(
 
 @app.command()
 def scenarios() -> None:
-    """List the shipped scenarios, one line each."""
-    from orbitgrid.scenarios import shipped_scenarios
+    """List the shipped scenarios and sweeps, one line each."""
+    from orbitgrid.scenarios import shipped_scenarios, shipped_sweep_descriptions
 
-    for name, description in shipped_scenarios().items():
-        console.print(f"[bold]{name}[/bold]  {description}", highlight=False)
+    for title, listing in (
+        ("scenarios (orbitgrid run NAME)", shipped_scenarios()),
+        ("sweeps (orbitgrid sweep NAME)", shipped_sweep_descriptions()),
+    ):
+        console.print(f"[underline]{title}[/underline]", highlight=False)
+        for name, description in listing.items():
+            console.print(f"  [bold]{name}[/bold]  {escape(description)}", highlight=False)
 
 
 def main() -> None:

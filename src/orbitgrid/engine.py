@@ -37,8 +37,10 @@ def default_stages(plan: Plan) -> list[Stage]:
 
     scenario = plan.scenario
     workloads = scenario.workloads is not None
-    # The workloads read each step's delivered compute, not only the stored steps.
-    stages: list[Stage] = [OrbitStage(), SunStage(), OperationsStage(every_step=workloads)]
+    observation = scenario.observation is not None
+    # The workloads and the onboard processing read each step's delivered compute.
+    every_step = workloads or observation
+    stages: list[Stage] = [OrbitStage(), SunStage(), OperationsStage(every_step=every_step)]
     if scenario.output.dataset:
         stages.append(SubpointStage())
     network = scenario.network
@@ -50,6 +52,11 @@ def default_stages(plan: Plan) -> list[Stage]:
         from orbitgrid.workloads.stage import WorkloadStage
 
         stages.append(WorkloadStage(plan))
+    if observation:
+        from orbitgrid.observation.stage import ObservationStage
+
+        network_stage = next((s for s in stages if s.name == "network"), None)
+        stages.append(ObservationStage(plan, network_stage))
     return stages
 
 

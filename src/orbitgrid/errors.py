@@ -21,6 +21,20 @@ class ScenarioError(OrbitgridError):
         super().__init__(message)
 
 
+class FieldError(ValueError):
+    """Raised inside a pydantic validator to blame a field *below* the model it validates.
+
+    A cross-reference check runs on the whole scenario, so pydantic would report it at the top
+    level; ``field`` (a location relative to the validated model, e.g. ``("constellation", 0,
+    "spacecraft")``) lets the error formatter name the field and quote the value written there
+    instead of the whole mapping.
+    """
+
+    def __init__(self, field: tuple[str | int, ...], message: str):
+        self.field = tuple(field)
+        super().__init__(message)
+
+
 class InputFileError(OrbitgridError):
     """An input file (TLE, OMM, CSV) is missing or malformed; the message names file and line."""
 

@@ -27,11 +27,21 @@ from pydantic import (
 )
 
 from orbitgrid.economics.assumptions import EconomicsSection
-from orbitgrid.errors import InputFileError, ScenarioError, shorten
+from orbitgrid.errors import FieldError, InputFileError, ScenarioError, shorten
+from orbitgrid.field_paths import (
+    did_you_mean,
+    list_names,
+    literal_choices,
+    locate,
+    unit_of,
+    valid_keys,
+)
 from orbitgrid.input_files import check_path_text
 from orbitgrid.network.config import NetworkConfig
+from orbitgrid.observation.config import ObservationConfig
 from orbitgrid.spacecraft.accelerators import accelerator_catalog
 from orbitgrid.units import (
+    QUANTITY,
     AngleDeg,
     AreaM2,
     DurationS,
@@ -84,9 +94,17 @@ MAX_POWER_W = 1e11
 MAX_ENERGY_WH = 1e12
 MAX_HEAT_CAPACITY_J_K = 1e13
 MAX_AGE_S = 100 * 365.25 * 86400.0
+# Paths quoted in a message: long enough for a deep folder, short enough for one line.
+PATH_CHARS = 160
 # Name of the scenario: shown in tables and used (sanitised) for the run folder.
 MAX_NAME_CHARS = 200
 MAX_DESCRIPTION_CHARS = 20_000
+
+
+def _guess(word: object, names: list[str]) -> str:
+    """``" (did you mean 'node'?)"`` for a misspelt name, else ``""``."""
+    guess = did_you_mean(word, names)
+    return f" ({guess})" if guess else ""
 
 
 def _plain_text(value: str) -> str:
@@ -128,22 +146,27 @@ class TimeGrid(_Model):
     @model_validator(mode="after")
     def _whole_steps(self) -> TimeGrid:
         if self.step_s > self.duration_s:
-            raise ValueError(
+            raise FieldError(
+                ("step",),
                 f"step ({self.step_s:g} s) is longer than duration ({self.duration_s:g} s); "
-                "use a step no longer than the duration"
+                "use a step no longer than the duration",
             )
         if abs(self.step_s * 1e9 - round(self.step_s * 1e9)) > 1e-3:
-            raise ValueError(f"step {self.step_s!r} s is not a whole number of nanoseconds")
+            raise FieldError(
+                ("step",), f"step {self.step_s!r} s is not a whole number of nanoseconds"
+            )
         end = self.start + dt.timedelta(seconds=self.duration_s)
         if end > LATEST_END:
-            raise ValueError(
+            raise FieldError(
+                ("duration",),
                 f"the run ends {end:%Y-%m-%d}, after {LATEST_END:%Y-%m-%d}; shorten duration "
-                "or start earlier"
+                "or start earlier",
             )
         if self.step_count > MAX_STEPS:
-            raise ValueError(
+            raise FieldError(
+                ("step",),
                 f"duration / step = {self.step_count:,} time steps; at most {MAX_STEPS:,} "
-                "(lengthen time.step or shorten time.duration)"
+                "(lengthen time.step or shorten time.duration)",
             )
         return self
 
@@ -180,9 +203,10 @@ class Battery(_Model):
     def _initial_within_window(self) -> Battery:
         floor = 1.0 - self.depth_of_discharge
         if self.initial_state_of_charge < floor - 1e-12:
-            raise ValueError(
+            raise FieldError(
+                ("initial_state_of_charge",),
                 f"initial_state_of_charge {self.initial_state_of_charge:g} is below the "
-                f"depth-of-discharge floor {floor:g}; allowed is [{floor:g}, 1]"
+                f"depth-of-discharge floor {floor:g}; allowed is [{floor:g}, 1]",
             )
         return self
 
@@ -226,7 +250,8 @@ class Compute(_Model):
         catalog = accelerator_catalog()
         if value not in catalog:
             raise ValueError(
-                f"unknown accelerator {value!r}; the catalog has {', '.join(sorted(catalog))}"
+                f"unknown accelerator {shorten(value)}{_guess(value, sorted(catalog))}; the "
+                f"catalog has {', '.join(sorted(catalog))}"
             )
         return value
 
@@ -245,9 +270,10 @@ class Spacecraft(_Model):
     def _limit_above_start(self) -> Spacecraft:
         start = self.radiator.initial_temperature_k
         if start is not None and start > self.compute.max_temperature_k:
-            raise ValueError(
+            raise FieldError(
+                ("radiator", "initial_temperature"),
                 f"radiator.initial_temperature ({start:.2f} K) is above compute.max_temperature "
-                f"({self.compute.max_temperature_k:.2f} K); start at or below the limit"
+                f"({self.compute.max_temperature_k:.2f} K); start at or below the limit",
             )
         return self
 
@@ -282,8 +308,9 @@ class WalkerShell(_Shell):
     @model_validator(mode="after")
     def _phasing_range(self) -> WalkerShell:
         if self.phasing >= self.planes:
-            raise ValueError(
-                f"phasing F={self.phasing} must be in [0, planes-1] = [0, {self.planes - 1}]"
+            raise FieldError(
+                ("phasing",),
+                f"phasing F={self.phasing} must be in [0, planes-1] = [0, {self.planes - 1}]",
             )
         return self
 
@@ -316,7 +343,9 @@ class SunSynchronousShell(_Shell):
     @model_validator(mode="after")
     def _phasing_range(self) -> SunSynchronousShell:
         if self.phasing >= self.planes and self.planes > 1:
-            raise ValueError(f"phasing F={self.phasing} must be in [0, {self.planes - 1}]")
+            raise FieldError(
+                ("phasing",), f"phasing F={self.phasing} must be in [0, {self.planes - 1}]"
+            )
         return self
 
 
@@ -346,16 +375,20 @@ class CatalogShell(_Shell):
     def _both_or_neither(self) -> CatalogShell:
         if self.planes == "auto":
             if self.sats_per_plane is not None:
-                raise ValueError(
-                    "planes: auto finds the planes from the elements; leave sats_per_plane out"
+                raise FieldError(
+                    ("sats_per_plane",),
+                    "planes: auto finds the planes from the elements; leave sats_per_plane out",
                 )
         elif (self.planes is None) != (self.sats_per_plane is None):
-            raise ValueError(
+            raise FieldError(
+                ("planes" if self.planes is None else "sats_per_plane",),
                 "give both planes and sats_per_plane (satellites in file order, plane-major), "
-                "or planes: auto, or neither"
+                "or planes: auto, or neither",
             )
         elif self.planes is not None and not 1 <= self.planes <= MAX_PLANES:
-            raise ValueError(f"planes must be in [1, {MAX_PLANES:,}], got {shorten(self.planes)}")
+            raise FieldError(
+                ("planes",), f"planes must be in [1, {MAX_PLANES:,}], got {shorten(self.planes)}"
+            )
         return self
 
 
@@ -405,6 +438,9 @@ class Scenario(_Model):
     workloads: WorkloadsConfig | None = Field(
         default=None, description="AI requests from users served on satellites and sites"
     )
+    observation: ObservationConfig | None = Field(
+        default=None, description="Earth-observation sensors, onboard processing, downlink"
+    )
     seed: int = Field(default=0, ge=0, lt=2**63)
     # Folder that relative paths (element files) are resolved against; not part of the YAML.
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -422,46 +458,108 @@ class Scenario(_Model):
             if not isinstance(shell, CatalogShell)
         )
         if designed > MAX_SATELLITES:
-            raise ValueError(
+            raise FieldError(
+                ("constellation",),
                 f"the designed shells hold {designed:,} satellites; at most {MAX_SATELLITES:,} "
-                "(reduce constellation[].planes or sats_per_plane)"
+                "(reduce constellation[].planes or sats_per_plane)",
             )
         names = [shell.name for shell in self.constellation]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"shell names must be unique; repeated: {', '.join(duplicates)}")
-        for shell in self.constellation:
+            index = next(i for i, n in enumerate(names) if n in duplicates and names.index(n) < i)
+            raise FieldError(
+                ("constellation", index, "name"),
+                f"shell names must be unique; repeated: {', '.join(duplicates)}",
+            )
+        designs = sorted(self.spacecraft)
+        for i, shell in enumerate(self.constellation):
+            if isinstance(shell, CatalogShell):
+                self._check_element_file(i, shell)
             if shell.spacecraft not in self.spacecraft:
-                raise ValueError(
-                    f"shell {shell.name!r} uses spacecraft {shell.spacecraft!r}, which is not "
-                    f"defined; defined: {', '.join(sorted(self.spacecraft))}"
+                raise FieldError(
+                    ("constellation", i, "spacecraft"),
+                    f"shell {shell.name!r} uses spacecraft {shorten(shell.spacecraft)}, which is "
+                    f"not defined{_guess(shell.spacecraft, designs)}; defined: "
+                    f"{list_names(designs)}",
                 )
         if self.workloads is not None:
             if self.network is None:
-                raise ValueError(
+                raise FieldError(
+                    ("workloads",),
                     "workloads need a network: section (the links users reach sites over); "
-                    "add network: {} for the defaults"
+                    "add network: {} for the defaults",
                 )
             for i, site in enumerate(self.workloads.sites):
                 if site.shell is not None and site.shell not in names:
-                    raise ValueError(
-                        f"workloads.sites[{i}].shell: no constellation shell {site.shell!r}; "
-                        f"shells: {', '.join(names)}"
+                    raise FieldError(
+                        ("workloads", "sites", i, "shell"),
+                        f"no constellation shell {shorten(site.shell)}"
+                        f"{_guess(site.shell, names)}; shells: {list_names(names)}",
                     )
+        if self.observation is not None:
+            self._check_observation(names)
         every = self.output.every_s
         if every is not None:
             if every > self.time.duration_s:
-                raise ValueError(
+                raise FieldError(
+                    ("output", "every"),
                     f"output.every ({every:g} s) is longer than time.duration "
-                    f"({self.time.duration_s:g} s)"
+                    f"({self.time.duration_s:g} s)",
                 )
             ratio = every / self.time.step_s
             if ratio < 1 - 1e-9 or abs(ratio - round(ratio)) > 1e-6:
-                raise ValueError(
+                raise FieldError(
+                    ("output", "every"),
                     f"output.every ({every:g} s) must be a whole multiple of time.step "
-                    f"({self.time.step_s:g} s)"
+                    f"({self.time.step_s:g} s)",
                 )
         return self
+
+    def _check_element_file(self, index: int, shell: CatalogShell) -> None:
+        """A missing element file is reported at load (``validate``), saying where relative
+        paths are looked for. Only existence is checked here (a stat, which never blocks);
+        the kind, size and format of the file are checked when it is read
+        (``plan._load_elements``)."""
+        path = self.resolve(shell.file)
+        if not path.exists():
+            where = (
+                ""
+                if shell.file.is_absolute()
+                else f"; a relative path is read from the scenario file's folder "
+                f"({shorten(str(self.base_dir.absolute()), PATH_CHARS)}), not the current "
+                "directory"
+            )
+            raise FieldError(
+                ("constellation", index, "file"),
+                f"element file {shorten(str(shell.file), PATH_CHARS)} not found (looked for "
+                f"{shorten(str(path.absolute()), PATH_CHARS)}){where}",
+            )
+
+    def _check_observation(self, names: list[str]) -> None:
+        """The observation section's references: sensor shells and ground stations."""
+        if self.network is None:
+            raise FieldError(
+                ("observation",),
+                "observation needs a network: section whose endpoints are the ground "
+                "stations that receive the data",
+            )
+        for i, sensor in enumerate(self.observation.sensors):
+            if sensor.shell not in names:
+                raise FieldError(
+                    ("observation", "sensors", i, "shell"),
+                    f"no constellation shell {shorten(sensor.shell)}"
+                    f"{_guess(sensor.shell, names)}; shells: {list_names(names)}",
+                )
+        wanted = self.observation.ground_stations
+        inline = [e.name for e in self.network.endpoints]
+        if wanted is not None and not self.network.endpoint_files:
+            unknown = [n for n in wanted if n not in inline]
+            if unknown:
+                raise FieldError(
+                    ("observation", "ground_stations", wanted.index(unknown[0])),
+                    f"{', '.join(shorten(n) for n in unknown)} is not a network endpoint"
+                    f"{_guess(unknown[0], inline)}; endpoints: {list_names(inline)}",
+                )
 
     @property
     def output_stride(self) -> int:
@@ -491,19 +589,8 @@ class Scenario(_Model):
 # loading
 
 
-def _format_location(loc: tuple[Any, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part in ("walker", "sso", "tle", "omm"):
-            continue  # the discriminator tag pydantic inserts; not a YAML key
-        else:
-            path += f".{part}" if path else str(part)
-    return path or "(top level)"
-
-
 _MISSING = object()
+_TAGS = ("walker", "sso", "tle", "omm")
 
 
 def _raw_value(data: Any, loc: tuple[Any, ...], fallback: Any) -> Any:
@@ -514,7 +601,7 @@ def _raw_value(data: Any, loc: tuple[Any, ...], fallback: Any) -> Any:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
-        elif part in ("walker", "sso", "tle", "omm"):
+        elif part in _TAGS:
             continue
         else:
             return fallback
@@ -525,6 +612,13 @@ def _raw_value(data: Any, loc: tuple[Any, ...], fallback: Any) -> Any:
 MAX_LISTED_PROBLEMS = 20
 # A message of a validator may quote a value; no line of the report grows past this.
 MAX_LINE_CHARS = 400
+# pydantic's numeric limits, in the words of a message.
+_LIMITS = {
+    "greater_than": ("greater than", "gt"),
+    "greater_than_equal": ("greater than or equal to", "ge"),
+    "less_than": ("less than", "lt"),
+    "less_than_equal": ("less than or equal to", "le"),
+}
 
 
 def _hint(item: dict[str, Any], given: Any) -> str:
@@ -539,31 +633,98 @@ def _hint(item: dict[str, Any], given: Any) -> str:
     return ""
 
 
+def _number_text(value: float) -> str:
+    """A number as a person writes it: integers in full, others to ten significant digits."""
+    if isinstance(value, int):
+        return shorten(value)
+    return f"{value:.10g}"
+
+
+def _quantity_text(given: Any, parsed: Any, unit: str) -> str:
+    """A value as written, without quotes when it is a quantity ("55000 km"), and in the
+    field's unit when written in another ("55000000 m = 55000 km")."""
+    suffix = f" {unit}" if unit else ""
+    if isinstance(given, bool) or not isinstance(given, int | float | str):
+        return shorten(given)
+    if isinstance(given, int | float):
+        return f"{_number_text(given)}{suffix}"
+    match = QUANTITY.match(given)
+    if match is None:
+        return shorten(given)
+    text = given.strip()
+    if isinstance(parsed, int | float) and not isinstance(parsed, bool):
+        written = float(match.group(1))
+        if match.group(2) != unit.replace("²", "2") or written != parsed:
+            text += f" = {_number_text(parsed)}{suffix}"
+    return text
+
+
+def _describe(item: dict[str, Any], data: Any) -> tuple[str, str, Any]:
+    """One problem as ``(YAML path, text, value as written)``."""
+    loc = tuple(item["loc"])
+    error = (item.get("ctx") or {}).get("error")
+    blamed = isinstance(error, FieldError)
+    if blamed:
+        loc += error.field  # a cross-reference check names the field it is about
+    at = locate(Scenario, loc)
+    given = item.get("input") if data is _MISSING else _raw_value(data, loc, item.get("input"))
+    if blamed and data is _MISSING:
+        given = None
+    kind = item["type"]
+    message = item["msg"].removeprefix("Value error, ")
+    if kind == "missing":
+        return at.path, "required field is missing", given
+    if kind == "extra_forbidden":
+        keys = valid_keys(at.parent) if at.parent is not None else []
+        guess = did_you_mean(loc[-1], keys)
+        return (
+            at.path,
+            f"unknown field{f'; {guess}' if guess else ''} (valid keys here: "
+            f"{list_names(keys)}; see docs/scenario.md)",
+            given,
+        )
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        tag = item["input"].get("type") if isinstance(item["input"], dict) else None
+        if kind == "union_tag_not_found":
+            return at.path, "each shell needs a 'type': one of 'walker', 'sso', 'tle', 'omm'", tag
+        guess = did_you_mean(tag, _TAGS)
+        return (
+            at.path,
+            f"unknown shell type {shorten(tag)}; allowed: 'walker', 'sso', 'tle', 'omm'"
+            + (f"; {guess}" if guess else ""),
+            tag,
+        )
+    if kind in _LIMITS:
+        words, key = _LIMITS[kind]
+        unit = unit_of(at.name)
+        bound = (item.get("ctx") or {}).get(key)
+        limit = _number_text(bound) if isinstance(bound, int | float) else str(bound)
+        return (
+            at.path,
+            f"must be {words} {limit}{f' {unit}' if unit else ''} "
+            f"(got {_quantity_text(given, item.get('input'), unit)})",
+            given,
+        )
+    if kind == "literal_error":
+        guess = did_you_mean(given, literal_choices(at.annotation))
+        return (
+            at.path,
+            f"{message} (got {shorten(given)})" + (f"; {guess}" if guess else ""),
+            given,
+        )
+    if blamed or isinstance(given, dict | list):
+        # The message names the value itself; quoting a whole mapping helps no one.
+        return at.path, message, given
+    return at.path, f"{message} (got {shorten(given)}){_hint(item, given)}", given
+
+
 def _format_errors(error: ValidationError, source: str, data: Any = _MISSING) -> ScenarioError:
     lines = []
     first_path, first_value = "", None
     items = error.errors(include_url=False)
     for item in items[:MAX_LISTED_PROBLEMS]:
-        path = _format_location(item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        given = (
-            item.get("input")
-            if data is _MISSING
-            else _raw_value(data, item["loc"], item.get("input"))
-        )
-        if item["type"] == "missing":
-            text = f"{path}: required field is missing"
-        elif item["type"] == "extra_forbidden":
-            text = f"{path}: unknown field (check the spelling; see docs/scenario.md)"
-        elif item["type"] == "union_tag_invalid":
-            tag = item["input"].get("type") if isinstance(item["input"], dict) else None
-            text = (
-                f"{path}: unknown shell type {shorten(tag)}; allowed: 'walker', 'sso', 'tle', 'omm'"
-            )
-        elif item["type"] == "union_tag_not_found":
-            text = f"{path}: each shell needs a 'type': one of 'walker', 'sso', 'tle', 'omm'"
-        else:
-            text = f"{path}: {message} (got {shorten(given)}){_hint(item, given)}"
+        path, text, given = _describe(item, data)
+        text = f"{path}: {text}"
         if not first_path:
             first_path, first_value = path, given
         if len(text) > MAX_LINE_CHARS:

@@ -50,7 +50,7 @@ def test_every_catalog_accelerator_has_a_price() -> None:
 
 
 def test_repr_is_one_line() -> None:
-    assert repr(load_assumptions()) == "AssumptionTable(49 sourced parameters from assumptions.csv)"
+    assert repr(load_assumptions()) == "AssumptionTable(50 sourced parameters from assumptions.csv)"
 
 
 def test_override_replaces_value_and_keeps_source() -> None:

@@ -194,22 +194,35 @@ def test_failure_masks_scheduled_random_and_errors():
     # Deterministic and independent of chunking.
     m2 = failure_masks(cfg, times[3:], topo, eps)
     np.testing.assert_array_equal(m2.satellite, m.satellite[3:])
-    bad, eps2, topo2 = _small_run(
-        {
-            "endpoints": [{"name": "A", "latitude": 0, "longitude": 0}],
-            "failures": {"scheduled": [{"element": "satellite", "id": 99}]},
-        }
-    )
-    with pytest.raises(ScenarioError, match=r"satellite 99 does not exist; ids are 0..47"):
-        failure_masks(bad, times, topo2, eps2)
-    bad, eps2, topo2 = _small_run(
-        {
-            "endpoints": [{"name": "A", "latitude": 0, "longitude": 0}],
-            "failures": {"scheduled": [{"element": "isl", "between": [0, 30]}]},
-        }
-    )
+    # Failures naming elements that do not exist are refused when the topology is built,
+    # before any step runs, with the YAML path of the entry.
+    with pytest.raises(ScenarioError, match=r"satellite 99 does not exist; ids are 0..47") as exc:
+        _small_run(
+            {
+                "endpoints": [{"name": "A", "latitude": 0, "longitude": 0}],
+                "failures": {"scheduled": [{"element": "satellite", "id": 99}]},
+            }
+        )
+    assert exc.value.path == "network.failures.scheduled[0].id"
     with pytest.raises(ScenarioError, match="no ISL between satellites 0 and 30"):
-        failure_masks(bad, times, topo2, eps2)
+        _small_run(
+            {
+                "endpoints": [{"name": "A", "latitude": 0, "longitude": 0}],
+                "failures": {"scheduled": [{"element": "isl", "between": [0, 30]}]},
+            }
+        )
+    with pytest.raises(ScenarioError) as exc:
+        _small_run(
+            {
+                "endpoints": [{"name": "Paris", "latitude": 0, "longitude": 0}],
+                "failures": {"scheduled": [{"element": "endpoint", "name": "Pari"}]},
+            }
+        )
+    assert exc.value.path == "network.failures.scheduled[0].name"
+    assert (
+        "network.failures.scheduled[0].name: no endpoint named 'Pari' (did you mean 'Paris'?); "
+        "endpoints: Paris" in str(exc.value)
+    )
 
 
 def test_grid_pattern_that_does_not_fit_is_reported():

@@ -122,3 +122,31 @@ def test_rate_figures_are_nan_without_rates():
     slow.update(long_rtt)
     p50 = float(slow.dataset()["rtt_p50_ms"].values[0, 1])
     assert abs(p50 - 6550.0) <= slow.histogram.relative_error * 6550.0
+
+
+def test_hop_statistics_cover_every_pair_and_every_step():
+    """hops_mean/p50/p95/max per pair equal numpy over every reachable step (lower
+    percentiles: a hop count that occurred), for all pairs; a pair never reached gets NaN.
+    Fed in two chunks, as the network stage does."""
+    rng = np.random.default_rng(3)
+    n, steps = 5, 400
+    hops = rng.integers(1, 30, size=(steps, n, n)).astype(np.int16)
+    hops[rng.random((steps, n, n)) < 0.1] = -1  # unreachable steps are skipped
+    hops[:, 0, 4] = -1  # never reached
+    rtt = np.where(hops >= 0, 20.0, np.nan)
+    stats = PairStatistics(_endpoints(n))
+    stats.update(rtt[:150], hop_count=hops[:150])
+    stats.update(rtt[150:], hop_count=hops[150:])
+    ds = stats.dataset()
+    for i, j in zip(*np.triu_indices(n, k=1), strict=True):
+        seen = np.sort(hops[:, i, j][hops[:, i, j] >= 0]).astype(float)
+        got = {k: float(ds[k].values[i, j]) for k in ("hops_mean", "hops_p50", "hops_p95")}
+        if seen.size == 0:
+            assert all(np.isnan(v) for v in got.values())
+            assert np.isnan(ds["hops_max"].values[i, j])
+            continue
+        assert got["hops_mean"] == np.mean(seen)
+        assert got["hops_p50"] == np.percentile(seen, 50, method="inverted_cdf")
+        assert got["hops_p95"] == np.percentile(seen, 95, method="inverted_cdf")
+        assert ds["hops_max"].values[i, j] == seen.max()
+        assert ds["hops_p50"].values[j, i] == got["hops_p50"]  # symmetric

@@ -218,6 +218,7 @@ class EconomicParameters:
     accelerator_cost_usd_b200: Number
     accelerator_cost_usd_tpu_v4: Number
     accelerator_cost_usd_jetson_agx_orin_64: Number
+    accelerator_cost_usd_jetson_orin_nano_8gb: Number
     it_hardware_overhead_fraction: Number
     solar_array_cost_usd_per_w: Number
     battery_cost_usd_per_wh: Number

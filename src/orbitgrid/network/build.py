@@ -11,20 +11,103 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from orbitgrid.errors import ScenarioError
+from orbitgrid.errors import ScenarioError, shorten
+from orbitgrid.field_paths import did_you_mean, list_names
 from orbitgrid.network.config import NetworkConfig
 from orbitgrid.network.endpoints import EndpointTable
 from orbitgrid.network.failures import failure_process
 from orbitgrid.network.link_rates import GslRateModel
 from orbitgrid.network.routing import STATUS_MESSAGES, FailureMasks, NetworkTopology, RoutingResult
-from orbitgrid.network.topology import ConstellationIndex, plus_grid_isls
+from orbitgrid.network.topology import ConstellationIndex, InterShellLinks, plus_grid_isls
+
+
+def isl_pairs(config: NetworkConfig, constellation: ConstellationIndex) -> np.ndarray:
+    """``[link, 2]`` satellite ids of the fixed ISLs (``+grid``; none for other patterns)."""
+    if config.isl.pattern == "+grid":
+        return plus_grid_isls(constellation, config.isl.isl_shift)
+    return np.zeros((0, 2), dtype=np.int64)
+
+
+def check_scheduled_failures(
+    config: NetworkConfig, n_satellites: int, pairs: np.ndarray, endpoints: EndpointTable
+) -> None:
+    """Check that every scheduled failure names an element of this run; raise one
+    ``ScenarioError`` listing every bad entry with its YAML path and what exists.
+
+    Runs when the topology is built (before the first step) and from ``check_network``
+    (``orbitgrid validate``), so a typo in an endpoint name is not found minutes into a run.
+    """
+    names = [str(n) for n in endpoints.name]
+    known = set(names)
+    existing = {(min(int(a), int(b)), max(int(a), int(b))) for a, b in pairs}
+    problems: list[tuple[str, str, object]] = []
+    for i, f in enumerate(config.failures.scheduled):
+        where = f"network.failures.scheduled[{i}]"
+        if f.element == "satellite" and f.id >= n_satellites:
+            problems.append(
+                (
+                    f"{where}.id",
+                    f"satellite {f.id} does not exist; ids are 0..{n_satellites - 1}",
+                    f.id,
+                )
+            )
+        elif f.element == "isl" and tuple(sorted(f.between)) not in existing:
+            a, b = sorted(f.between)
+            problems.append(
+                (
+                    f"{where}.between",
+                    f"there is no ISL between satellites {a} and {b} in the "
+                    f"'{config.isl.pattern}' pattern ({len(existing):,} links)",
+                    list(f.between),
+                )
+            )
+        elif f.element == "endpoint" and f.name not in known:
+            guess = did_you_mean(f.name, names)
+            problems.append(
+                (
+                    f"{where}.name",
+                    f"no endpoint named {shorten(f.name)}{f' ({guess})' if guess else ''}; "
+                    f"endpoints: {list_names(names)}",
+                    f.name,
+                )
+            )
+    if problems:
+        lines = [f"  - {path}: {text}" for path, text, _ in problems]
+        count = len(problems)
+        raise ScenarioError(
+            "\n".join([f"{count} problem{'s' if count > 1 else ''} in the scenario:", *lines]),
+            problems[0][0],
+            problems[0][2],
+        )
+
+
+def check_network(plan) -> None:
+    """What ``orbitgrid validate`` checks of the network section beyond the schema: the
+    endpoint files resolve, and every scheduled failure names an element that exists.
+
+    Cheap: no link budget tables are built (they need ITU-R maps) and nothing is routed.
+    """
+    from orbitgrid.network.endpoints import resolve_endpoints
+    from orbitgrid.network.stage import constellation_index
+
+    config = plan.scenario.network
+    if config is None:
+        return
+    endpoints = resolve_endpoints(config, plan.scenario.base_dir)
+    constellation = constellation_index(plan)
+    check_scheduled_failures(
+        config, constellation.n_satellites, isl_pairs(config, constellation), endpoints
+    )
 
 
 def build_topology(
     config: NetworkConfig, constellation: ConstellationIndex, endpoints: EndpointTable
 ) -> NetworkTopology:
     """The static ``NetworkTopology`` for a run (ISL pairs, GSL limits, mode, per-hop delay,
-    link rates: a ``link_rates.GslRateModel`` when the GSLs have a link budget)."""
+    link rates: a ``link_rates.GslRateModel`` when the GSLs have a link budget).
+
+    Scheduled failures are checked against the run's elements here, before any step runs.
+    """
     if constellation.n_satellites == 0:
         raise ScenarioError(
             "the constellation is empty; the network stage needs at least one satellite",
@@ -32,10 +115,8 @@ def build_topology(
             [],
         )
     isl = config.isl
-    if isl.pattern == "+grid":
-        pairs = plus_grid_isls(constellation, isl.isl_shift)
-    else:
-        pairs = np.zeros((0, 2), dtype=np.int64)
+    pairs = isl_pairs(config, constellation)
+    check_scheduled_failures(config, constellation.n_satellites, pairs, endpoints)
     return NetworkTopology(
         n_satellites=constellation.n_satellites,
         isl_pairs=pairs,
@@ -52,6 +133,45 @@ def build_topology(
         gsl_rate_model=GslRateModel.from_config(config.gsl, endpoints)
         if config.gsl.link_budget is not None
         else None,
+        inter_shell=inter_shell_links(config, constellation),
+    )
+
+
+def inter_shell_links(
+    config: NetworkConfig, constellation: ConstellationIndex
+) -> InterShellLinks | None:
+    """The satellites with inter-shell terminals (``network.isl.inter_shell``), or None."""
+    spec = config.isl.inter_shell
+    if spec is None:
+        return None
+    names = list(constellation.shell_names)
+    unknown = [name for name in spec.shells if name not in names]
+    if unknown:
+        raise ScenarioError(
+            f"network.isl.inter_shell.shells: no constellation shell "
+            f"{', '.join(map(repr, unknown))}; shells: {', '.join(names)}",
+            "network.isl.inter_shell.shells",
+            spec.shells,
+        )
+    if len(names) < 2:
+        raise ScenarioError(
+            "network.isl.inter_shell: links between shells need at least two shells "
+            f"(the constellation has {len(names)})",
+            "network.isl.inter_shell",
+            spec.shells,
+        )
+    shell_of = np.zeros(len(constellation.shell_index), np.int64)
+    for k, cut in enumerate(constellation.shell_slices):
+        shell_of[cut] = k
+    members = np.concatenate(
+        [np.arange(len(shell_of))[constellation.shell_slices[names.index(n)]] for n in spec.shells]
+    )
+    return InterShellLinks(
+        members=np.unique(members).astype(np.int64),
+        shell_of=shell_of,
+        terminals=spec.terminals,
+        max_range_km=spec.max_range_km,
+        rate_bps=spec.rate_bps,
     )
 
 

@@ -37,7 +37,7 @@ from pydantic import (
     model_validator,
 )
 
-from orbitgrid.errors import ScenarioError
+from orbitgrid.errors import ScenarioError, shorten
 from orbitgrid.units import (
     QUANTITY,
     AngleDeg,
@@ -115,11 +115,24 @@ class Endpoint(_NetModel):
     jurisdiction: str | None = Field(default=None, pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 
 
+class InterShellConfig(_NetModel):
+    """Laser links between shells (``isl.inter_shell``): at each step every satellite of the
+    ``shells`` listed links to its ``terminals`` nearest satellites of other shells within
+    ``max_range`` (line of sight above the atmosphere assumed within that range), at ``rate``.
+    E.g. a dawn–dusk compute cluster reaching a broadband shell below it."""
+
+    shells: list[str] = Field(min_length=1, max_length=1000)
+    terminals: int = Field(default=2, ge=1, le=16)
+    max_range_km: LengthKm = Field(alias="max_range", default=5000.0, gt=0, le=100_000)
+    rate_bps: RateBps = Field(alias="rate", default=10e9)
+
+
 class IslConfig(_NetModel):
     """Inter-satellite links.
 
     ``+grid``: Hypatia's four links per satellite (next in plane, same slot + ``isl_shift`` in
     the next plane); ``formation``: every pair within ``max_range`` at each step; ``none``.
+    ``inter_shell``: dynamic links between shells besides those (``InterShellConfig``).
     """
 
     pattern: IslPattern = "+grid"
@@ -127,6 +140,7 @@ class IslConfig(_NetModel):
     max_range_km: LengthKm = Field(alias="max_range", default=5016.591, gt=0)
     rate_bps: RateBps = Field(alias="rate", default=100e9)
     per_hop_delay_s: DelayS = Field(alias="per_hop_delay", default=0.0, ge=0, le=1)
+    inter_shell: InterShellConfig | None = None
 
 
 # --- GSL link budget (``gsl.link_budget``) --------------------------------------------------
@@ -443,7 +457,9 @@ def network_config_from_dict(data: dict[str, Any] | None, path: str = "network")
             if i == 0:
                 first_path, first_value = loc, value
             msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{loc}: {msg} (got {value!r})")
+            # A model-level problem has the whole mapping as its input: do not quote it.
+            got = "" if isinstance(value, dict | list) else f" (got {shorten(value)})"
+            lines.append(f"{loc}: {msg}{got}")
         raise ScenarioError(
             "invalid network section:\n  " + "\n  ".join(lines), first_path, first_value
         ) from None

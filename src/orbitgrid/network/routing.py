@@ -47,7 +47,7 @@ from scipy.sparse.csgraph import dijkstra as _scipy_dijkstra
 from orbitgrid.constants import SPEED_OF_LIGHT_KM_S
 from orbitgrid.network.gsl import gsl_links
 from orbitgrid.network.search import bucket_plan, dial_search, heap_search, step_csr
-from orbitgrid.network.topology import formation_isls
+from orbitgrid.network.topology import InterShellLinks, cross_shell_links, formation_isls
 
 RoutingMode = Literal["isls-only", "ground-relays"]
 GslSelection = Literal["any-in-view", "nearest"]
@@ -87,6 +87,8 @@ class NetworkTopology:
         (use 0 / inf to disable one of them).
     mode, gsl_selection : see module docstring.
     per_hop_delay_ms : processing delay added per link traversed.
+    inter_shell : laser links between shells found at each step (``topology.InterShellLinks``;
+        not subject to ``isl`` failures), None without.
     isl_rate_bps : data rate of every ISL. gsl_rate_bps : rate of every GSL unless
         ``gsl_rate_model`` (an object with ``rate_bps(endpoint, range_km, elevation_deg)``
         over ``[link]`` arrays, e.g. ``link_rates.GslRateModel``) gives it per link.
@@ -105,6 +107,7 @@ class NetworkTopology:
     isl_rate_bps: float = 100e9
     gsl_rate_bps: float = 1e9
     gsl_rate_model: Any = None
+    inter_shell: InterShellLinks | None = None
 
     @property
     def n_endpoints(self) -> int:
@@ -873,7 +876,30 @@ def _isl_links(sat_ecef_km, topology, sat_down, isl_down):
         lengths = _isl_lengths(sat_ecef_km, pairs, down, sat_down, topology.isl_max_range_km)
         off, a, b, length = _flatten_links(lengths, pairs)
     rate = np.full(len(length), float(topology.isl_rate_bps))
+    if topology.inter_shell is not None:
+        off, a, b, length, rate = _with_inter_shell(
+            sat_ecef_km, topology.inter_shell, sat_down, (off, a, b, length, rate)
+        )
     return lengths, (off, a, b, length, rate)
+
+
+def _with_inter_shell(sat_ecef_km, links, sat_down, lists):
+    """The per-step link lists with each step's inter-shell links appended."""
+    off, a, b, length, rate = lists
+    n_t = sat_ecef_km.shape[0]
+    found = [cross_shell_links(sat_ecef_km[t], links, ~sat_down[t]) for t in range(n_t)]
+    sizes = np.diff(off) + np.array([len(p) for p, _ in found], np.int64)
+    new_off = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    parts = {"a": [], "b": [], "length": [], "rate": []}
+    for t, (pairs, km) in enumerate(found):
+        own = slice(off[t], off[t + 1])
+        parts["a"] += [a[own], pairs[:, 0]]
+        parts["b"] += [b[own], pairs[:, 1]]
+        parts["length"] += [length[own], km]
+        parts["rate"] += [rate[own], np.full(len(km), float(links.rate_bps))]
+    joined = {k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()}
+    return (new_off, joined["a"].astype(np.int64), joined["b"].astype(np.int64),
+            joined["length"], joined["rate"])  # fmt: skip
 
 
 def _scipy_chunk(n_sat, n_ep, isl, gsl, ep_ok, hop_km, relay, start):

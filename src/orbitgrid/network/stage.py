@@ -81,6 +81,8 @@ def constellation_index(plan: Plan) -> ConstellationIndex:
         slot_index=plan.slot_index,
         planes=np.array(planes, dtype=np.int64),
         sats_per_plane=np.array(per_plane, dtype=np.int64),
+        shell_names=tuple(shell.name for shell in plan.shells),
+        shell_slices=tuple(shell.satellites for shell in plan.shells),
     )
 
 
@@ -244,7 +246,9 @@ class NetworkSummary:
 
     def fold(self, times_utc: np.ndarray, t_s: np.ndarray, result: RoutingResult) -> None:
         """Fold one routed block of consecutive steps (``times_utc``, seconds ``t_s``)."""
-        self.statistics.update(result.rtt_ms, result.path_changed, result.path_rate_bps)
+        self.statistics.update(
+            result.rtt_ms, result.path_changed, result.path_rate_bps, result.hop_count
+        )
         self._path_log.append(times_utc, result)
         gsl = result.gsl
         isl_range_km = (

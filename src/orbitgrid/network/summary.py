@@ -153,12 +153,30 @@ class RttHistogram:
         )[:, 0]
 
 
+HOP_BINS = 256
+"""Hop counts are counted exactly up to ``HOP_BINS − 1`` links (far beyond any path routed:
+Starlink shell 1's longest +grid path is under 60 hops); a longer path counts in the last bin."""
+
+
+def hop_percentile(counts: np.ndarray, percent: float) -> np.ndarray:
+    """Per row of a ``[pair, hops]`` count table, the smallest hop count with at least
+    ``percent`` % of the reachable steps at or below it (the lower percentile: hops are whole
+    numbers, so the median is a hop count that occurred). NaN for a pair never reached."""
+    total = counts.sum(axis=1)
+    cumulative = np.cumsum(counts, axis=1)
+    need = np.ceil(total * percent / 100.0)
+    index = (cumulative < need[:, None]).sum(axis=1).astype(np.float64)
+    return np.where(total > 0, index, np.nan)
+
+
 class PairStatistics:
     """Streaming per-pair figures over a run (each unordered pair once, upper triangle).
 
     ``update`` takes one chunk's ``[time, src, dst]`` arrays; ``dataset`` gives RTT
     p50/p95/p99, reachability, path changes, the slowest-link rate, the great-circle fibre
-    RTT and how often space beats it.
+    RTT and how often space beats it, and, when hop counts are given, hop statistics of every
+    pair over its reachable steps (mean, median, 95th percentile, most: one exact count table
+    of ``HOP_BINS`` bins per pair, so they cover every step and every pair, not a sample).
     """
 
     def __init__(
@@ -187,12 +205,15 @@ class PairStatistics:
         self.rate_sum_bps = np.zeros(n_pairs)
         self.rate_steps = np.zeros(n_pairs, np.int64)
         self.rate_min_bps = np.full(n_pairs, np.inf)
+        self.hop_counts = np.zeros((n_pairs, HOP_BINS), np.int64)
+        self.has_hops = False
 
     def update(
         self,
         rtt_ms: np.ndarray,
         path_changed: np.ndarray | None = None,
         path_rate_bps: np.ndarray | None = None,
+        hop_count: np.ndarray | None = None,
     ) -> None:
         up = self._upper
         rtt = np.asarray(rtt_ms)[:, up[0], up[1]]
@@ -211,6 +232,18 @@ class PairStatistics:
             self.rate_min_bps = np.minimum(
                 self.rate_min_bps, np.where(ok, rate, np.inf).min(axis=0, initial=np.inf)
             )
+        if hop_count is not None:
+            self._add_hops(np.asarray(hop_count)[:, up[0], up[1]])
+
+    def _add_hops(self, hops: np.ndarray) -> None:
+        """Count ``[time, pair]`` hop counts (−1: no path, skipped) into the pair tables."""
+        self.has_hops = True
+        reached = hops >= 0
+        pair = np.broadcast_to(np.arange(hops.shape[1]), hops.shape)[reached]
+        value = np.minimum(hops[reached].astype(np.int64), HOP_BINS - 1)
+        self.hop_counts += np.bincount(
+            pair * HOP_BINS + value, minlength=self.hop_counts.size
+        ).reshape(self.hop_counts.shape)
 
     def dataset(self) -> xr.Dataset:
         """``[src, dst]`` figures labelled by endpoint name; symmetric, NaN on the diagonal."""
@@ -242,6 +275,8 @@ class PairStatistics:
                 "fraction of steps RTT < fibre RTT",
             ),
         }
+        if self.has_hops:
+            fields.update(self._hop_fields())
         names = [str(n) for n in self.endpoints.name]
         dims = ("src", "dst")
         variables = {
@@ -251,6 +286,19 @@ class PairStatistics:
         ds = xr.Dataset(variables, coords={"src": names, "dst": names})
         ds.attrs["rtt_percentile_relative_error"] = self.histogram.relative_error
         return ds
+
+    def _hop_fields(self) -> dict[str, tuple[np.ndarray, str, str]]:
+        counts = self.hop_counts
+        total = counts.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = (counts * np.arange(HOP_BINS)).sum(axis=1) / total
+        most = np.where(total > 0, HOP_BINS - 1 - np.argmax(counts[:, ::-1] > 0, axis=1), np.nan)
+        return {
+            "hops_mean": (mean, "1", "mean links on the path over reachable steps"),
+            "hops_p50": (hop_percentile(counts, 50.0), "1", "median links on the path"),
+            "hops_p95": (hop_percentile(counts, 95.0), "1", "95th percentile of links"),
+            "hops_max": (most.astype(np.float64), "1", "most links on the path"),
+        }
 
     def _square(self, upper_values: np.ndarray) -> np.ndarray:
         n = len(self.endpoints.name)
@@ -266,6 +314,7 @@ def routing_summary(
     endpoints: EndpointTable,
     fibre_route_factor: float = 1.0,
     path_rate_bps: np.ndarray | None = None,
+    hop_count: np.ndarray | None = None,
 ) -> xr.Dataset:
     """``PairStatistics`` of one set of ``[time, src, dst]`` arrays (see ``dataset``).
 
@@ -274,5 +323,5 @@ def routing_summary(
     fraction of all steps whose RTT is below the great-circle fibre reference (``fibre.py``).
     """
     stats = PairStatistics(endpoints, fibre_route_factor)
-    stats.update(rtt_ms, path_changed, path_rate_bps)
+    stats.update(rtt_ms, path_changed, path_rate_bps, hop_count)
     return stats.dataset()

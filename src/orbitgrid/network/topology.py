@@ -6,7 +6,8 @@ plane-major within a shell, as Hypatia's generated TLEs). From that, ``plus_grid
 "+grid" pattern of Hypatia's ``satgen.isls.generate_plus_grid_isls`` (Kassing et al., IMC 2020):
 each satellite links to the next satellite in its plane and to the satellite at slot
 ``(slot + isl_shift) mod sats_per_plane`` in the next plane (with wrap-around), giving four
-links per satellite. ``formation_isls`` links every pair within a range at one instant.
+links per satellite. ``formation_isls`` links every pair within a range at one instant;
+``cross_shell_links`` links chosen satellites to their nearest satellites of other shells.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class ConstellationIndex:
     slot_index: np.ndarray
     planes: np.ndarray
     sats_per_plane: np.ndarray
+    # The scenario's shells (``constellation[i]``) by name, each a range of satellite ids.
+    shell_names: tuple[str, ...] = ()
+    shell_slices: tuple[slice, ...] = ()
 
     @classmethod
     def walker(cls, planes: int, sats_per_plane: int) -> ConstellationIndex:
@@ -107,3 +111,47 @@ def formation_isls(sat_ecef_km: np.ndarray, max_range_km: float) -> np.ndarray:
     if pairs.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
     return np.unique(np.sort(pairs.astype(np.int64), axis=1), axis=0)
+
+
+@dataclass(frozen=True, eq=False)
+class InterShellLinks:
+    """Satellites with inter-shell terminals: ``members`` ids, ``shell_of [satellite]`` (the
+    scenario shell of each satellite), ``terminals`` per member, range and rate."""
+
+    members: np.ndarray
+    shell_of: np.ndarray
+    terminals: int
+    max_range_km: float
+    rate_bps: float
+
+
+def cross_shell_links(
+    sat_ecef_km: np.ndarray, links: InterShellLinks, up: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(pairs [link, 2], length_km [link])`` at one instant: each member that is up links to
+    its ``terminals`` nearest up satellites of other shells within ``max_range_km`` (k-d tree
+    over the satellites, one query for all members); a pair found from both ends counts once.
+    """
+    n_sat = sat_ecef_km.shape[0]
+    up = np.ones(n_sat, bool) if up is None else np.asarray(up, bool)
+    members = links.members[up[links.members]]
+    if members.size == 0:
+        return np.zeros((0, 2), np.int64), np.zeros(0)
+    # Ask for more neighbours than terminals: those of the member's own shell are skipped.
+    own = np.bincount(links.shell_of[up], minlength=links.shell_of.max() + 1)
+    k = min(int(links.terminals + own[links.shell_of[members]].max()), int(up.sum()))
+    candidates = np.flatnonzero(up)
+    tree = cKDTree(sat_ecef_km[candidates])
+    distance, index = tree.query(sat_ecef_km[members], k=k, distance_upper_bound=links.max_range_km)
+    distance, index = distance.reshape(len(members), k), index.reshape(len(members), k)
+    found = index < len(candidates)
+    other = np.where(found, candidates[np.minimum(index, len(candidates) - 1)], -1)
+    foreign = found & (links.shell_of[np.maximum(other, 0)] != links.shell_of[members][:, None])
+    # The first `terminals` foreign neighbours of each member, nearest first.
+    rank = np.cumsum(foreign, axis=1)
+    keep = foreign & (rank <= links.terminals)
+    a = np.repeat(members, keep.sum(axis=1))
+    b = other[keep]
+    pairs = np.sort(np.stack([a, b], axis=1), axis=1)
+    pairs, first = np.unique(pairs, axis=0, return_index=True)
+    return pairs.astype(np.int64), distance[keep][first]

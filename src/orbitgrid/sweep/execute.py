@@ -116,8 +116,10 @@ class SweepResult:
         with Catalog(self.catalog_path, read_only=True) as catalog:
             return catalog.points_frame(self.sweep_id)
 
-    def summary(self) -> str:
-        """A few lines for the CLI: counts, timing and where the results are."""
+    def summary(self, top: int = 3) -> str:
+        """Lines for the CLI: counts, timing, where the results are and, when the sweep has
+        them, what drives each output with the top ``top`` rows of the Sobol' and tornado
+        tables (``explain.sensitivity_text``)."""
         lines = [
             f"sweep {self.name} ({self.sweep_id}): {self.points_total} points, "
             f"{self.points_done} run now, {self.points_skipped} already done, "
@@ -127,7 +129,19 @@ class SweepResult:
             f"catalog: {self.catalog_path}",
         ]
         lines += [f"{name}: {path}" for name, path in self.files.items()]
+        sobol, tornado = self.sensitivity_tables()
+        if sobol is not None or tornado is not None:
+            from orbitgrid.sweep.explain import sensitivity_text
+
+            lines.append(sensitivity_text(sobol, tornado, top=top))
         return "\n".join(lines)
+
+    def sensitivity_tables(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+        """The sweep's ``sobol`` and ``tornado`` tables as written (None when absent)."""
+        return tuple(  # type: ignore[return-value]
+            pd.read_parquet(self.files[key]) if key in self.files else None
+            for key in ("sobol_parquet", "tornado_parquet")
+        )
 
     def __repr__(self) -> str:
         return (

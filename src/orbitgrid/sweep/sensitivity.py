@@ -21,7 +21,17 @@ import pandas as pd
 
 from orbitgrid.sweep.design import ROLE_DESIGN, ROLE_TORNADO_BASE, SweepDesign
 
-SOBOL_COLUMNS = ["output", "parameter", "S1", "S1_conf", "ST", "ST_conf", "samples"]
+SOBOL_COLUMNS = [
+    "output",
+    "parameter",
+    "S1",
+    "S1_conf",
+    "ST",
+    "ST_conf",
+    "samples",
+    "unit",
+    "note",
+]
 TORNADO_COLUMNS = [
     "output",
     "parameter",
@@ -72,15 +82,19 @@ def sobol_indices(
 
     ``frame`` is ``Catalog.points_frame``. An output with a missing or non-finite value at any
     design point (a failed point, an infinite cost) gets NaN indices: the estimator needs the
-    full Saltelli matrix.
+    full Saltelli matrix. So does an output that never changes (no variance to share out).
+    ``note`` says in words why an output's indices are NaN (empty otherwise); ``unit`` is the
+    parameter's unit as written in the sweep file.
     """
     names = list(design.parameters)
+    units = [design.parameters[name].unit for name in names]
     rows = frame[frame["role"] == ROLE_DESIGN].sort_values("point_id")
     expected = sum(1 for role in design.roles if role == ROLE_DESIGN)
     parts = []
     for output in outputs:
         y = rows[output].to_numpy(dtype=float) if output in rows else np.array([])
-        if len(y) == expected and np.all(np.isfinite(y)) and np.ptp(y) > 0:
+        note = _undefined_reason(output, y, expected)
+        if not note:
             table = sobol_from_outputs(names, y, seed=seed)
         else:
             table = pd.DataFrame({"parameter": names})
@@ -88,10 +102,29 @@ def sobol_indices(
                 table[column] = np.nan
         table.insert(0, "output", output)
         table["samples"] = len(y)
+        table["unit"] = units
+        table["note"] = note
         parts.append(table)
     if not parts:
         return pd.DataFrame(columns=SOBOL_COLUMNS)
     return pd.concat(parts, ignore_index=True)[SOBOL_COLUMNS]
+
+
+def _undefined_reason(output: str, y: np.ndarray, expected: int) -> str:
+    """Why Sobol' indices of an output with values ``y`` cannot be estimated ('' if they can)."""
+    from orbitgrid.sweep.explain import missing_reason
+
+    if len(y) != expected:
+        return (
+            f"only {len(y)} of the {expected} design points are recorded; the estimator needs "
+            "every point of the Saltelli design"
+        )
+    missing = int(np.count_nonzero(~np.isfinite(y)))
+    if missing:
+        return f"{missing_reason(output, missing, expected)}; the estimator needs every point"
+    if np.ptp(y) == 0:
+        return f"it is {y[0]:.6g} at every point: there is no variance to share out"
+    return ""
 
 
 def tornado_table(frame: pd.DataFrame, design: SweepDesign, outputs: list[str]) -> pd.DataFrame:

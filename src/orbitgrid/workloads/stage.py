@@ -136,8 +136,17 @@ class WorkloadStage:
         self.users: UserTable = build_users(self.config)
         self.sites = _site_table(plan, self.config, self.users)
         self.endpoints = _graph_endpoints(self.users, self.sites, scenario.network)
-        self.topology = build_topology(scenario.network, constellation_index(plan), self.endpoints)
-        self.plan_network = scenario.network
+        # The network section's endpoint failures name its own endpoints, not the users and
+        # sites here: only its satellite and laser-link failures apply.
+        failures = scenario.network.failures
+        self.network = scenario.network.model_copy(
+            update={
+                "failures": failures.model_copy(
+                    update={"scheduled": [f for f in failures.scheduled if f.element != "endpoint"]}
+                )
+            }
+        )
+        self.topology = build_topology(self.network, constellation_index(plan), self.endpoints)
         n_users = len(self.users)
         self._dc_ecef = self.endpoints.ecef_km()[n_users:]
         self._dc_up = self.endpoints.up_unit()[n_users:]
@@ -159,7 +168,8 @@ class WorkloadStage:
             if site.kind == "on_device"
             for update in site.updates
         ]
-        self._upload_bytes = np.array(
+        # Bytes a request sends (its payload and prompt): what an outbox holds per request.
+        self.upload_bytes = np.array(
             [c.upload_bytes + c.prompt_tokens.mean * c.bytes_per_token for c in self.classes]
         )
 
@@ -349,14 +359,8 @@ class WorkloadStage:
 
     def _failures(self, t_s: np.ndarray) -> FailureMasks:
         """Satellite and laser-link failures of the network section at these steps (the same
-        masks as the network stage: same seed, same ISL order). Endpoint failures name the
-        network section's endpoints, not the users and sites here, and are not applied."""
-        network = self.plan_network
-        elements = network.failures.model_copy(
-            update={"scheduled": [f for f in network.failures.scheduled if f.element != "endpoint"]}
-        )
-        config = network.model_copy(update={"failures": elements})
-        masks = failure_masks(config, t_s, self.topology, self.endpoints)
+        masks as the network stage: same seed, same ISL order)."""
+        masks = failure_masks(self.network, t_s, self.topology, self.endpoints)
         return FailureMasks(satellite=masks.satellite, isl=masks.isl)
 
     def _device_site(self, option) -> int | None:
@@ -386,7 +390,7 @@ class WorkloadStage:
             queued=flows.queued + held,
             backlog_change=flows.backlog_change + held - held_before,
             outbox=outbox,
-            outbox_bytes=(outbox.held_end * self._upload_bytes).sum((1, 2)),
+            outbox_bytes=(outbox.held_end * self.upload_bytes).sum((1, 2)),
         )
 
     def _preference(self, option) -> np.ndarray:

@@ -109,7 +109,7 @@ class WorkloadSummary:
             _spread(outbox.released, deferred_wait, pop, self.hist_deferred_wait[option],
                     _LOG_LO, _LOG_HI)  # fmt: skip
             devices = self.stage.sites.queue_units[self.stage.sites.queue0[device] :][: len(pop)]
-            per_device = (outbox.held_end * self.stage._upload_bytes).sum(2) / devices
+            per_device = (outbox.held_end * self.stage.upload_bytes).sum(2) / devices
             np.maximum.at(self.outbox_max_bytes[option], pop, per_device.max(0, initial=0.0))
         response_sum = np.zeros(self.hist_response.shape[1:3])
         _histograms(

@@ -119,6 +119,7 @@ def _register_builtin() -> None:
     from orbitgrid.report.sections.compute import ComputeSection
     from orbitgrid.report.sections.economics import EconomicsSection
     from orbitgrid.report.sections.network import NetworkSection
+    from orbitgrid.report.sections.observation import ObservationSection
     from orbitgrid.report.sections.orbits import OrbitsSection
     from orbitgrid.report.sections.power import PowerSection
     from orbitgrid.report.sections.thermal import ThermalSection
@@ -131,6 +132,7 @@ def _register_builtin() -> None:
         ComputeSection(),
         NetworkSection(),
         WorkloadsSection(),
+        ObservationSection(),
         EconomicsSection(),
     ):
         register_section(section)

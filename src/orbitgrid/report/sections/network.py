@@ -11,7 +11,9 @@ blocks of ``TIME_BLOCK`` steps, so memory is the drawn pairs' series, never the 
 When the run folder has ``network_pairs.csv`` (written by the network stage), the table shows
 its per-pair statistics over the whole run (p50/p95/p99, reachability, path changes) and every
 figure shows the great-circle fibre RTT (``fibre_rtt_ms``) as the terrestrial reference; the
-headline takes the median RTT and reachability over all pairs from ``summary.json``.
+headline gives the range of the pairs' own median and 95th-percentile RTT (``per_pair`` of
+``summary.json``) and the reachability, and the table's hops come from the run's count of
+every step of every pair (``hops_p50``).
 """
 
 from __future__ import annotations
@@ -140,6 +142,18 @@ def _pair_value(table: pd.DataFrame | None, pair: tuple[str, str], column: str) 
     return None
 
 
+def _per_pair_percentiles(network: dict) -> list[tuple[str, tuple[float, float | None]]]:
+    """``(pair label, (p50, p95))`` of every reached pair in ``summary.json`` (ms)."""
+    out = []
+    for pair, figures in (network.get("per_pair") or {}).items():
+        p50, p95 = figures.get("rtt_p50_ms"), figures.get("rtt_p95_ms")
+        if isinstance(p50, int | float) and math.isfinite(p50):
+            label = pair.replace(" -> ", " → ")
+            ok95 = isinstance(p95, int | float) and math.isfinite(p95)
+            out.append((label, (float(p50), float(p95) if ok95 else None)))
+    return out
+
+
 def _fibre_ms(run: RunFolder, pair: tuple[str, str], variable: str) -> float | None:
     """The great-circle fibre reference for ``pair`` in the plotted quantity (RTT or one-way)."""
     rtt = _pair_value(_pair_table(run), pair, "fibre_rtt_ms")
@@ -154,7 +168,7 @@ class NetworkSection:
     key = "network"
     title = "Network latency"
     shows = (
-        Shown("network.rtt_median_ms", formats.milliseconds),
+        Shown("network.rtt_median_ms", formats.milliseconds, "section"),
         Shown("network.reachability", formats.percent),
     )
 
@@ -200,24 +214,40 @@ class NetworkSection:
     def headline(self, run: RunFolder) -> list[HeadlineItem]:
         variable, label = _variable(run)
         network = run.summary.get("network") or {}
-        median = network.get("rtt_median_ms") if variable == "rtt_ms" else None
         reach = network.get("reachability")
-        if isinstance(median, int | float) and isinstance(reach, int | float):
-            pairs = network.get("pairs", "all")
-            detail = (
-                f"median over {pairs} endpoint pairs and all steps; "
-                f"reachable {formats.percent(reach)}"
-            )
+        per_pair = _per_pair_percentiles(network) if variable == "rtt_ms" else []
+        if per_pair and isinstance(reach, int | float):
+            # Each pair's own p50 and p95: pooling every pair's steps into one median mixes
+            # a 500 km pair with a 15,000 km one and describes neither.
+            p50 = sorted((v[0], pair) for pair, v in per_pair)
+            p95 = sorted((v[1], pair) for pair, v in per_pair if v[1] is not None)
+            status = "good" if reach >= 0.99 else "warn"
+            if len(per_pair) == 1:
+                value = formats.milliseconds(p50[0][0])
+                detail = f"median RTT of {p50[0][1]}; 95th percentile " + (
+                    formats.milliseconds(p95[0][0]) if p95 else "—"
+                )
+                title = "Median RTT"
+            else:
+                value = f"{p50[0][0]:.1f}–{formats.milliseconds(p50[-1][0])}"
+                detail = (
+                    f"median RTT per pair, from {p50[0][1]} to {p50[-1][1]} "
+                    f"({len(per_pair)} pairs reached; middle pair "
+                    f"{formats.milliseconds(p50[len(p50) // 2][0])})"
+                )
+                if p95:
+                    detail += (
+                        f"; 95th percentile per pair {p95[0][0]:.1f}–"
+                        f"{formats.milliseconds(p95[-1][0])}"
+                    )
+                title = "RTT per pair, median"
+            detail += f"; reachable {formats.percent(reach)}"
             beats = self._beats_fibre(run)
             if beats is not None:
                 detail += f"; faster than great-circle fibre {beats:.0%} of the time"
-            if not math.isfinite(median):
-                return [
-                    HeadlineItem("Latency", "no path", "no endpoint pair was reachable", "bad", 15)
-                ]
-            status = "good" if reach >= 0.99 else "warn"
-            value = formats.milliseconds(median)
-            return [HeadlineItem(f"Median {label}", value, detail, status, 15)]
+            return [HeadlineItem(title, value, detail, status, 15)]
+        if network.get("per_pair") is not None and isinstance(reach, int | float):
+            return [HeadlineItem("Latency", "no path", "no endpoint pair was reachable", "bad", 15)]
         stats = self._stats(run)
         medians = [s[50] for s in stats if 50 in s]
         if not medians:
@@ -253,7 +283,12 @@ class NetworkSection:
         table = _pair_table(run)
         pairs = _pairs(run)
         if table is not None and "rtt_p50_ms" in table.columns:
-            hops = {s["pair"]: s.get("hops") for s in stats}
+            # Hops of every pair from the run's own count (network_pairs.csv, hops_p50); the
+            # drawn pairs' stored series only for a run written before it had the column.
+            if "hops_p50" in table.columns:
+                hops = {p: _pair_value(table, p, "hops_p50") for p in pairs[:MAX_TABLE_ROWS]}
+            else:
+                hops = {s["pair"]: s.get("hops") for s in stats}
             columns = [
                 ("rtt_p50_ms", "median RTT (ms)"),
                 ("rtt_p95_ms", "95th pct RTT (ms)"),
@@ -281,6 +316,12 @@ class NetworkSection:
         more = (
             f"; first {shown} of {len(pairs)} pairs in endpoint order" if shown < len(pairs) else ""
         )
+        pooled = (run.summary.get("network") or {}).get("rtt_median_ms")
+        if isinstance(pooled, int | float) and math.isfinite(pooled):
+            more += (
+                f". Every pair's steps pooled: median RTT {formats.milliseconds(pooled)} "
+                "(the headline gives each pair's own median instead)"
+            )
         return f'<p class="note">{note}{more}.</p>' + table_html(header, rows)
 
     def _boxes(self, run: RunFolder, stats: list[dict], label: str) -> ReportFigure:
