@@ -53,3 +53,21 @@ def test_report_shows_each_option(run_dir):
     cdf = output.figures[0].figure
     for trace in cdf.data:
         assert trace.y[0] == 0.0 and trace.y[-1] == pytest.approx(1.0)
+
+
+def test_user_map_shows_every_user(run_dir, monkeypatch):
+    """Thinned in time, never in users: every user endpoint appears on the map, also when
+    the point budget forces thinning (a stride that shares a factor with the user count once
+    kept a quarter of the users)."""
+    import orbitgrid.report.sections.workloads as section_module
+
+    monkeypatch.setattr(section_module, "MAP_MAX_POINTS", 30)
+    run = load_run(run_dir)
+    figure = WorkloadsSection().render(run).figures[2].figure
+    users = set(str(u) for u in run.dataset["user"].values)
+    for trace in figure.data:
+        if trace.lat is not None and len(trace.lat):
+            assert set(trace.text) <= users
+    shown = set().union(*(set(t.text) for t in figure.data if t.text is not None))
+    served = run.dataset["response_time_s"].notnull().any(("time", "option")).values
+    assert {u for u, ok in zip(run.dataset["user"].values, served, strict=True) if ok} <= shown

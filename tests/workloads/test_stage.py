@@ -294,3 +294,17 @@ def test_network_failures_remove_sites():
     assert (served[first] == 0).all()
     assert (ds.serving_satellite.values[first] == -1).all()
     assert (served[~first].sum(0) > 0).all()
+
+
+def test_population_series_add_up(result):
+    """The per-population series sum to the option's offered requests at every stored step,
+    and what each population is served matches its summary count."""
+    ds = result.dataset
+    np.testing.assert_allclose(
+        ds.population_offered_per_s.sum("population").values, ds.offered_per_s.values, rtol=1e-5
+    )
+    assert set(ds.population.values) == {"Escondida", "ships"}
+    served = ds.population_served_per_s.sel(option="ground", population="ships").values * 60.0
+    figures = result.summary["workloads"]["options"]["ground"]["per_population"]["ships"]["chat"]
+    assert served.sum() == pytest.approx(figures["served"], rel=1e-5)
+    assert (ds.population_served_per_s.values <= ds.population_offered_per_s.values + 1e-3).all()

@@ -54,6 +54,7 @@ from orbitgrid.workloads.users import UserTable, build_users, local_solar_hour
 GROUP_STEPS_PER_BLOCK = 1_000_000
 
 _TO = ("time", "option")
+_TOP = ("time", "option", "population")
 # Batches (geometric from 1 to the memory limit) at which the per-token time is tabulated.
 _BATCH_POINTS = 48
 
@@ -111,6 +112,18 @@ class WorkloadStage:
                 ("time", "option", "user"),
                 "s",
                 "mean response time of the user's served requests (NaN: none served)",
+            ),
+            (
+                "population_offered_per_s",
+                _TOP,
+                "1/s",
+                "requests offered by the population's users",
+            ),
+            (
+                "population_served_per_s",
+                _TOP,
+                "1/s",
+                "requests of the population served within budget (counted when placed)",
             ),
             ("user_latitude_deg", ("time", "user"), "deg", "user position, geodetic latitude"),
             ("user_longitude_deg", ("time", "user"), "deg", "user position, longitude"),
@@ -178,6 +191,7 @@ class WorkloadStage:
     def coordinates(self, plan: Plan) -> dict[str, Any]:
         return {
             "option": ("option", np.array([o.name for o in self.config.options])),
+            "population": ("population", np.array([p.name for p in self.config.populations])),
             "user": ("user", np.array([str(label) for label in self.users.label])),
             "user_population": (
                 "user",
@@ -232,7 +246,11 @@ class WorkloadStage:
         return result, state
 
     def _dim_size(self, dim: str) -> int:
-        return {"option": len(self.config.options), "user": len(self.users)}[dim]
+        return {
+            "option": len(self.config.options),
+            "user": len(self.users),
+            "population": len(self.config.populations),
+        }[dim]
 
     # ---------------------------------------------------------------- one block of steps
 
@@ -336,6 +354,16 @@ class WorkloadStage:
             outputs[name] = np.stack(
                 [np.zeros(n_t) if getattr(f, name) is None else getattr(f, name)
                  for f in per_option], 1).astype(np.float32)  # fmt: skip
+        # Per population: users' figures summed through the user → population one-hot matrix.
+        members = np.zeros((n_u, len(self.config.populations)))
+        members[np.arange(n_u), users.population] = 1.0
+        for name, per_user in (
+            ("population_offered_per_s", lambda f: f.offered.sum(2)),
+            ("population_served_per_s", lambda f: f.served.sum((2, 3))),
+        ):
+            outputs[name] = np.stack(
+                [per_user(f) @ members / step_s for f in per_option], 1
+            ).astype(np.float32)
         outputs["response_time_s"] = np.stack([f.user_response_s for f in per_option], 1).astype(
             np.float32
         )

@@ -201,9 +201,11 @@ class WorkloadsSection:
         options = [str(o) for o in ds["option"].values]
         users = np.asarray(ds["user"].values).astype(str)
         n_t, n_u = lat.shape
+        # Every user at evenly spaced stored steps (thinning the flat index instead would
+        # keep only the users whose index shares a factor with the stride).
         stride = max(1, math.ceil(n_t * n_u / MAP_MAX_POINTS))
-        flat = np.arange(n_t * n_u)[::stride]
-        t_idx, u_idx = np.divmod(flat, n_u)
+        t_idx, u_idx = (a.ravel() for a in np.meshgrid(np.arange(0, n_t, stride), np.arange(n_u),
+                                                       indexing="ij"))  # fmt: skip
         finite = np.isfinite(response[t_idx, :, u_idx])  # [point, option]
         values = response[t_idx, :, u_idx]
         if not finite.any():
@@ -244,7 +246,7 @@ class WorkloadsSection:
         return ReportFigure(
             "user-map",
             fig,
-            "Each user endpoint at the stored steps (thinned to about "
-            f"{MAP_MAX_POINTS:,} points per option), coloured by the mean response time of "
+            "Each user endpoint at the stored steps (every user, at evenly spaced steps: about "
+            f"{MAP_MAX_POINTS:,} points per option at most), coloured by the mean response time of "
             "its served requests at that step; one option shown at a time (click the legend).",
         )
