@@ -35,6 +35,7 @@ import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tests.network.satgenpy_reference import (
     MAX_GSL_LENGTH_M,
@@ -46,6 +47,7 @@ from tests.network.satgenpy_reference import (
 )
 
 import orbitgrid
+from memory import peak_memory_mb
 from orbitgrid.constants import WGS72
 from orbitgrid.network.geometry import geodetic_to_ecef_km, inertial_to_ecef_km, local_up_unit
 from orbitgrid.network.routing import NetworkTopology, route_chunk
@@ -125,13 +127,6 @@ def _scale_scenario(duration: str) -> dict:
     return data
 
 
-def _peak_memory_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return float(line.split()[1]) / 1024
-    return float("nan")
-
-
 def engine_run(data: dict, steps_hint: int) -> dict:
     """Time ``orbitgrid.run`` of ``data`` with a run folder (after a short warm-up run)."""
     warm = json.loads(json.dumps(data))
@@ -150,7 +145,7 @@ def engine_run(data: dict, steps_hint: int) -> dict:
         "cpu_s": cpu,
         "s_per_step": wall / steps_hint,
         "run_folder_mb": folder_mb,
-        "peak_memory_mb": _peak_memory_mb(),
+        "peak_memory_mb": peak_memory_mb(),
         "rtt_median_ms": result.summary["network"]["rtt_median_ms"],
     }
 

@@ -31,7 +31,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import orbitgrid
+from memory import peak_memory_mb
 
 SCENARIOS = Path(orbitgrid.__file__).parent / "scenarios"
 POPULATIONS = 1000
@@ -86,13 +88,6 @@ def scenario(duration: str, populations: int = POPULATIONS, seed: int = 1) -> di
     return data
 
 
-def _peak_memory_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return float(line.split()[1]) / 1024
-    return float("nan")
-
-
 def engine_run(data: dict) -> dict:
     """Time ``orbitgrid.run`` of ``data`` with a run folder, after a 2-step warm-up run."""
     warm = json.loads(json.dumps(data))
@@ -113,7 +108,7 @@ def engine_run(data: dict) -> dict:
         "wall_s": wall,
         "cpu_s": cpu,
         "s_per_step": wall / steps,
-        "peak_memory_mb": _peak_memory_mb(),
+        "peak_memory_mb": peak_memory_mb(),
         "served_fraction": {name: o["served_fraction"] for name, o in options.items()},
     }
 
