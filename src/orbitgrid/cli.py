@@ -151,6 +151,8 @@ def _network_table(network: dict[str, Any], limit: int = 12) -> Table:
 def _workloads_table(workloads: dict[str, Any]) -> Table:
     """One row per service option: served share, latency percentiles, where it ran, energy,
     cost; a caption on requests that waited on devices for a link and on unpriced sites."""
+    from orbitgrid.report import formats
+
     table = Table(
         title=f"AI service: {workloads['users']:,} users on {workloads['user_endpoints']} "
         f"endpoints ({workloads['moving_endpoints']} moving)"
@@ -182,7 +184,7 @@ def _workloads_table(workloads: dict[str, Any]) -> Table:
         if figures.get("deferred"):
             notes.append(
                 f"{name}: {figures['deferred_fraction']:.2%} of requests waited on the device "
-                f"for a link (p50 {number(figures['deferred_wait_p50_s'], ',.0f')} s)"
+                f"for a link (p50 {formats.duration(figures['deferred_wait_p50_s'])})"
             )
         if figures.get("unpriced_sites"):
             notes.append(f"{name}: no cost, unpriced site {', '.join(figures['unpriced_sites'])}")
