@@ -121,6 +121,41 @@ MUTATIONS = (
         "active = (times_s >= f.start_s) & (times_s <= f.end_s)",
         ("tests/network/test_config_and_build.py",),
     ),
+    Mutation(
+        "workloads: per-user devices pooled into one M/M/c queue",
+        "src/orbitgrid/workloads/stage.py",
+        "units = sites.queue_units[None, :]",
+        "units = np.ones_like(sites.queue_units)[None, :]",
+        ("tests/workloads/test_offline.py",),
+    ),
+    Mutation(
+        "workloads: a failed satellite still relays users' requests",
+        "src/orbitgrid/workloads/stage.py",
+        "satellite_down=failed.satellite,",
+        "satellite_down=None,",
+        ("tests/workloads/test_stage.py",),
+    ),
+    Mutation(
+        "workloads: requests held on a device arrive at the start of their step",
+        "src/orbitgrid/workloads/offline.py",
+        "arrival = t_s[t] + 0.5 * step_s",
+        "arrival = t_s[t]",
+        ("tests/workloads/test_offline.py",),
+    ),
+    Mutation(
+        "workloads: output-token quadrature loses its mean",
+        "src/orbitgrid/workloads/quadrature.py",
+        "return np.diff(special.ndtr(z - sigma)) / TAIL_BINS",
+        "return np.diff(special.ndtr(z)) / TAIL_BINS",
+        ("tests/workloads/test_request_path_des.py",),
+    ),
+    Mutation(
+        "contact graph routing: light time left out of arrivals",
+        "src/orbitgrid/network/cgr.py",
+        "    return last + owlt[c]",
+        "    return last",
+        ("tests/network/test_cgr.py",),
+    ),
 )
 
 
