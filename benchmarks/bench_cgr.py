@@ -3,7 +3,7 @@
 1. Contact plan from the engine's geometry: ``orbitgrid.run`` of a 200-satellite Walker
    constellation (10 planes × 20, 550 km, 97.6°, +grid optical ISLs at 10 Gbit/s) with the
    first 20 ground stations of ``builtin:ground_gateways`` (5° mask, 800 Mbit/s downlink), one
-   day at 10 s steps; its ``contacts.csv`` becomes the plan (``read_contact_plan``, downlinks
+   day at 10 s steps; its contacts table becomes the plan (``read_contact_plan``, downlinks
    and both ISL directions). Passes last up to ~10 min, each station sees each satellite
    several times a day.
 2. One bundle per captured tile: every satellite captures a tile every ``--every`` seconds
@@ -147,7 +147,7 @@ def main() -> None:
         read_s = time.perf_counter() - t0
     station_nodes = np.arange(N_SAT, plan.n_nodes)
     gsl = plan.kind == KIND_GSL_DOWN
-    print(f"plan: {plan}; engine run {engine_s:.1f} s, contacts.csv → plan {read_s:.2f} s")
+    print(f"plan: {plan}; engine run {engine_s:.1f} s, contacts table → plan {read_s:.2f} s")
     print(
         f"  {gsl.sum()} downlink passes (median {np.median(plan.duration_s[gsl]) / 60:.1f} min, "
         f"{gsl.sum() / N_SAT / N_STATIONS:.1f} per satellite and station), "

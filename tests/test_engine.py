@@ -167,6 +167,7 @@ def test_economics_override_typo_is_a_clear_error():
         "starlink-shell1-network",
         "ai-service-remote",
         "eo-dove-like",
+        "eo-sentinel2-like",
     ],
 )
 def test_scenario_input_yaml_reruns_the_same_scenario(tmp_path, name):

@@ -217,6 +217,67 @@ def test_sigkilled_run_resumes_to_the_same_result(tmp_path):
     assert np.isfinite(a["temperature_k"].values).all()
 
 
+def _network_resumable_scenario(tmp_path: Path) -> Path:
+    """240 satellites, 3 cities, a path log: ~24 chunks of 10 steps, every table streamed."""
+    from tests.network.test_engine_integration import _network_dict
+
+    data = _network_dict()
+    data["name"] = "resumable-network"
+    data["time"].update(duration="4 h", step="60 s")
+    data["engine"] = {"chunk_satellite_steps": 2400}
+    data["output"] = {"every": "120 s"}
+    path = tmp_path / "n.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_sigkilled_network_run_resumes_to_the_same_tables(tmp_path):
+    """A network run (path log streamed in part files) killed with SIGKILL after a
+    checkpoint resumes to the same summary, dataset and tables as an uninterrupted run:
+    paths.parquet byte for byte (row groups do not depend on where checkpoints fell),
+    contacts and network_pairs row for row."""
+    import pyarrow.parquet as pq
+
+    path = _network_resumable_scenario(tmp_path)
+    target = tmp_path / "killed"
+    command = [sys.executable, "-m", "orbitgrid", "run", str(path), "--out", str(target)]
+    child = subprocess.Popen(
+        [*command, "--quiet", "--no-report", "--checkpoint-every", "0"],
+        env={**os.environ, "CI": "true"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    staging = tmp_path / f".killed.partial-{child.pid}"
+    parts = staging / ".paths.parts"
+    deadline = time.monotonic() + 120
+    # Killed once the checkpoint refers to closed parts of the path log.
+    while not ((staging / CHECKPOINT).exists() and len(list(parts.glob("part-*"))) >= 2):
+        assert child.poll() is None, f"the run ended before it was killed: {child.stderr.read()}"
+        assert time.monotonic() < deadline, "no checkpoint with path-log parts appeared"
+        time.sleep(0.01)
+    time.sleep(0.2)
+    assert child.poll() is None, "the run ended before it was killed"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+
+    done = _cli("run", "--resume", str(target), "--quiet", "--no-report")
+    assert done.returncode == 0, done.stderr
+    assert not staging.exists() and not (target / ".paths.parts").exists()
+    reference = run(scenario_from_dict(yaml.safe_load(path.read_text())), tmp_path / "whole")
+    whole = reference.run_dir
+    resumed_summary = json.loads((target / "summary.json").read_text())
+    whole_summary = json.loads((whole / "summary.json").read_text())
+    for key in TIMING_KEYS:
+        resumed_summary.pop(key), whole_summary.pop(key)
+    assert resumed_summary == whole_summary
+    xr.testing.assert_identical(xr.open_zarr(target / "dataset.zarr").load(), reference.dataset)
+    assert (target / "paths.parquet").read_bytes() == (whole / "paths.parquet").read_bytes()
+    assert pq.read_table(target / "paths.parquet").num_rows > 100
+    for stem in ("contacts", "network_pairs"):
+        resumed = pq.read_table(target / f"{stem}.parquet")
+        assert resumed.num_rows > 0 and resumed.equals(pq.read_table(whole / f"{stem}.parquet"))
+
+
 def test_resume_without_a_killed_run_says_so(tmp_path):
     done = _cli("run", "--resume", str(tmp_path / "nothing"), "--quiet")
     assert done.returncode == 2

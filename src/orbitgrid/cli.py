@@ -144,7 +144,7 @@ def _network_table(network: dict[str, Any], limit: int = 12) -> Table:
             f"{figures['reachability']:.3f}",
         )
     if len(pairs) > limit:
-        table.caption = f"{len(pairs) - limit} more pairs in network_pairs.csv"
+        table.caption = f"{len(pairs) - limit} more pairs in the network_pairs table"
     return table
 
 
@@ -221,7 +221,30 @@ def _observation_table(observation: dict[str, Any]) -> Table:
             f"{f['station_hours_needed']:,.2f}",
             f"{f['onboard_energy_wh']:,.1f}",
         )
-    table.caption = "per satellite: observation.csv; every bundle: observation_bundles.parquet"
+    notes = []
+    dishes = observation.get("antennas") or {}
+    if any(n >= 0 for n in dishes.values()):
+        passes = observation["passes"]
+        notes.append(
+            f"antennas: {passes['count']} of {passes['visible_count']} visible passes tracked ("
+            + ", ".join(f"{k} {v if v >= 0 else '∞'}" for k, v in dishes.items())
+            + ")"
+        )
+    for relay in observation.get("relays", []):
+        notes.append(
+            f"relay {relay['name']}: {relay['laser_hours']:,.1f} h of laser contact, carried "
+            + ", ".join(f"{k} {gb(v)} GB" for k, v in relay["carried_bytes"].items())
+        )
+    found = observation.get("stations_needed")
+    if found:
+        needed = ", ".join(f"{k} {'—' if v is None else v}" for k, v in found["needed"].items())
+        notes.append(
+            f"ground stations for p{found['percentile']:g} capture-to-ground ≤ "
+            f"{minutes(found['latency_target_s'])} min: {needed} (of "
+            f"{len(found['order'])}, in order {', '.join(found['order'])})"
+        )
+    notes.append("per satellite: observation.csv; every bundle: observation_bundles.parquet")
+    table.caption = "\n".join(notes)
     return table
 
 

@@ -113,7 +113,7 @@ class Reducer(Protocol):
     """Folds each chunk's arrays into running accumulators; ``finalize`` gives the summary.
 
     A reducer may also have ``write(folder)``, called with the run folder (before it is
-    renamed into place) to write its own tables, e.g. the network's ``paths.csv``.
+    renamed into place) to write its own tables, e.g. the network's ``paths.parquet``.
     """
 
     def update(self, plan: Plan, chunk: Chunk, arrays: Arrays) -> None: ...

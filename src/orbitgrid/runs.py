@@ -8,10 +8,11 @@ output folder. A run folder holds:
   format 2, which every Zarr reader (Python, R, Julia, netCDF-C) opens;
 - ``summary.json``: the headline figures, per shell and in total;
 - ``shells.csv``: the same per-shell table, for pandas, DuckDB or a spreadsheet;
-- tables of the capabilities in the run, written by their reducers: ``network_pairs.csv``,
-  ``paths.csv`` and ``contacts.csv`` (runs with a ``network:`` section): RTT percentiles,
-  reachability, path changes, path rates and the fibre reference per endpoint pair; each
-  pair's path (node names) every time it changes; every link's contact windows;
+- tables of the capabilities in the run, written by their reducers: ``network_pairs``,
+  ``paths`` and ``contacts`` (runs with a ``network:`` section; ``.parquet``, or ``.csv``
+  with ``network.tables: csv``): RTT percentiles, reachability, path changes, path rates and
+  the fibre reference per endpoint pair; each pair's path (node names) every time it
+  changes; every link's contact windows;
 - ``scenario.yaml``: the validated scenario as run, attribute names and SI units
   (provenance, read by the report);
 - ``scenario.input.yaml``: the same scenario with YAML keys, which ``orbitgrid run`` accepts
@@ -29,8 +30,9 @@ ground too (docs/security.md):
   when a later run starts in the same parent folder, unless resumed first.
 - While it runs, the staging folder holds a checkpoint (``checkpoint.pkl``: the plan, the
   pipeline and its states after the last finished chunk, every ``checkpoint_every_s``), so
-  ``orbitgrid run --resume RUN_DIR`` continues a killed run and ends with the same dataset and
-  summary as an uninterrupted one.
+  ``orbitgrid run --resume RUN_DIR`` continues a killed run and ends with the same dataset,
+  summary and tables as an uninterrupted one. Tables that stream (the path log) are written
+  in part files there, closed at each checkpoint (``network.tables.PartWriter``).
 - When the final rename fails (the target was taken meanwhile, a permission changed), the
   results are kept under a visible name beside the target, which the run reports.
 """
@@ -485,6 +487,11 @@ def _run_chunks(
         if due and done_steps < plan.step_count:
             for sink in sinks:
                 sink.close(plan)
+            # Reducers that stream tables (the network's path log) close their open part
+            # file: the checkpoint must refer to whole files only.
+            for reducer in progress.pipeline.reducers:
+                if hasattr(reducer, "checkpoint"):
+                    reducer.checkpoint()
             progress.states = states
             progress.stored_steps = -(-done_steps // stride)
             progress.runtime_s = time.perf_counter() - started
@@ -577,6 +584,9 @@ def run(
         states = [stage.initial_state(plan) for stage in pipeline.stages]
         progress = _Progress(CHECKPOINT_VERSION, plan, pipeline, states, 0, 0, 0.0)
         _write_atomic(staging / SCENARIO_INPUT, scenario_input_yaml(scenario))
+        for reducer in pipeline.reducers:
+            if hasattr(reducer, "spool_to"):
+                reducer.spool_to(staging)  # streamed tables in the staging folder, resumable
         sinks = _sinks(staging, plan, pipeline, started=False)
         figures, more = _run_chunks(staging, progress, sinks, observer, checkpoint_every_s, started)
         for sink in sinks:
@@ -646,6 +656,9 @@ def resume(
     started = time.perf_counter() - progress.runtime_s
     if (staging / "dataset.zarr").exists():
         _truncate_zarr(staging / "dataset.zarr", progress.stored_steps)
+    for reducer in progress.pipeline.reducers:
+        if hasattr(reducer, "resume"):
+            reducer.resume(staging)  # drops table parts written after the checkpoint
     sinks = _sinks(staging, plan, progress.pipeline, started=progress.stored_steps > 0)
     # A failure here leaves the staging folder (and its checkpoint) for another --resume.
     figures, notices = _run_chunks(staging, progress, sinks, observer, checkpoint_every_s, started)

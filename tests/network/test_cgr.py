@@ -372,7 +372,7 @@ def _geometry_run(tmp_path):
 
 
 def test_contact_plan_from_a_run_equals_direct_geometry(tmp_path):
-    """The plan read from a run's contacts.csv equals one built directly from the run's stored
+    """The plan read from a run's contacts.parquet equals one built directly from the run's stored
     satellite positions (geodetic → ECEF, WGS84): GSL windows where elevation ≥ 10° seen from
     each station (WGS72 site, as the network stage), ISL windows of the +grid where the range
     ≤ 5016.591 km; both directions; light time = the window's largest range / c. Windows and
@@ -470,5 +470,5 @@ def test_contact_plan_from_table_directions_and_light_time():
 
 
 def test_read_contact_plan_without_contacts_file_names_it(tmp_path):
-    with pytest.raises(OrbitgridError, match=r"contacts\.csv is missing"):
+    with pytest.raises(OrbitgridError, match=r"contacts\.parquet \(or \.csv\) is missing"):
         read_contact_plan(tmp_path)

@@ -265,3 +265,44 @@ def test_dataset_and_summary_labels():
     assert float(s["rtt_p50_ms"].sel(src="A", dst="B")) >= float(
         2 * np.linalg.norm(eps.ecef_km()[0] - eps.ecef_km()[1]) / 299792.458 * 1e3
     )
+
+
+def test_grid_without_a_plane_layout_is_caught_by_validate(tmp_path):
+    """A +grid pattern over a TLE shell given no plane layout is refused by `orbitgrid
+    validate` (``check_network``), naming the shell and the YAML path, not only when the run
+    starts; with isl.pattern none the same shells pass."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from orbitgrid.network.build import check_network
+    from orbitgrid.plan import build_plan
+    from orbitgrid.scenario import scenario_from_dict
+    from tests.conftest import small_scenario_dict
+
+    tle = "src/orbitgrid/scenarios/data/starlink_shell1_hypatia.tle"
+    lines = open(tle).read().splitlines()[:6]  # two satellites, no layout
+    (tmp_path / "two.tle").write_text("\n".join(lines) + "\n")
+    data = small_scenario_dict()
+    data["time"] = {"start": "2000-01-01T00:00:00Z", "duration": "2 min", "step": "60 s"}
+    data["constellation"] = [
+        {"type": "tle", "name": "loose", "file": str(tmp_path / "two.tle"), "spacecraft": "node"}
+    ]
+    data["network"] = {"endpoints": [{"name": "Paris", "latitude": 48.9, "longitude": 2.35}]}
+    with pytest.raises(ScenarioError, match=r"shell 'loose' .* has none") as caught:
+        check_network(build_plan(scenario_from_dict(data)))
+    assert caught.value.path == "network.isl.pattern"
+    data["network"]["isl"] = {"pattern": "none"}
+    check_network(build_plan(scenario_from_dict(data)))
+    del data["network"]["isl"]
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(data))
+    done = subprocess.run(
+        [sys.executable, "-m", "orbitgrid", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "network.isl.pattern" in done.stderr and "'loose'" in done.stderr

@@ -230,7 +230,7 @@ def test_sparse_gsls_among_a_million_pairs():
     assert table.duration_s.sum() == 1200.0 * n_ep
 
 
-def test_write_csv(tmp_path):
+def _two_window_log() -> ContactLog:
     log = ContactLog(2, 1, np.array([[0, 1]]), 1.0)
     log.update(
         np.array([0.0, 1.0]),
@@ -242,7 +242,13 @@ def test_write_csv(tmp_path):
         np.array([[4000.0], [np.nan]]),
         1e11,
     )
-    path = log.write(tmp_path, ["Paris"], ["STARLINK-1", "STARLINK-2"], np.datetime64("2027-01-01"))
+    return log
+
+
+def test_write_csv(tmp_path):
+    log = _two_window_log()
+    start = np.datetime64("2027-01-01")
+    path = log.write(tmp_path, ["Paris"], ["STARLINK-1", "STARLINK-2"], start, "csv")
     assert path == tmp_path / "contacts.csv" and not (tmp_path / "contacts.csv.partial").exists()
     with path.open() as handle:
         rows = list(csv.DictReader(handle))
@@ -250,8 +256,31 @@ def test_write_csv(tmp_path):
     gsl = rows[0] if rows[0]["kind"] == "gsl" else rows[1]
     assert gsl["a"] == "Paris" and gsl["b"] == "STARLINK-2"
     assert (gsl["a_node"], gsl["b_node"]) == ("2", "1")
-    assert gsl["start_utc"] == "2027-01-01T00:00:00Z" and gsl["end_utc"] == "2027-01-01T00:00:02Z"
+    assert gsl["start_utc"] == "2027-01-01T00:00:00" and gsl["end_utc"] == "2027-01-01T00:00:02"
     assert float(gsl["mean_range_km"]) == 800.0 and float(gsl["duration_s"]) == 2.0
     assert float(gsl["mean_rate_bps"]) == 1e9
     isl = rows[1] if gsl is rows[0] else rows[0]
     assert (isl["a"], isl["b"], float(isl["end_s"])) == ("STARLINK-1", "STARLINK-2", 1.0)
+
+
+def test_parquet_is_the_default_and_holds_what_the_csv_holds(tmp_path):
+    """contacts.parquet (the default) has typed columns (UTC timestamps, integer node ids) and
+    the same values as contacts.csv read back through ``tables.read_table``."""
+    import pyarrow as pa
+
+    from orbitgrid.network.contact_log import CONTACT_TEXT_TYPES, CONTACT_TIMES
+    from orbitgrid.network.tables import read_table
+
+    start = np.datetime64("2027-01-01")
+    names = (["Paris"], ["STARLINK-1", "STARLINK-2"])
+    (tmp_path / "p").mkdir()
+    (tmp_path / "c").mkdir()
+    parquet = _two_window_log().write(tmp_path / "p", *names, start)
+    text = _two_window_log().write(tmp_path / "c", *names, start, "csv")
+    assert parquet == tmp_path / "p" / "contacts.parquet"
+    table = read_table(parquet)
+    assert table.schema.field("start_utc").type == pa.timestamp("us")
+    assert table.schema.field("a_node").type == pa.int64()
+    assert table["start_utc"].to_pylist()[0].isoformat() == "2027-01-01T00:00:00"
+    back = read_table(text, timestamps=CONTACT_TIMES, types=CONTACT_TEXT_TYPES)
+    assert back.cast(table.schema).equals(table)

@@ -55,7 +55,7 @@ def test_network_run_labels_pairs_and_respects_light_time(tmp_path):
     network = result.summary["network"]
     assert network["endpoints"] == 3 and network["pairs"] == 3
     assert set(network["per_pair"]) == {"Paris -> Berlin", "Paris -> Rome", "Berlin -> Rome"}
-    table = pd.read_csv(tmp_path / "r" / "network_pairs.csv")
+    table = pd.read_parquet(tmp_path / "r" / "network_pairs.parquet")
     assert len(table) == 3 and math.isfinite(table["rtt_p50_ms"].iloc[0])
 
 
@@ -190,14 +190,14 @@ def test_planes_auto_excludes_sats_per_plane():
 
 
 def test_run_writes_contact_windows_that_export_to_ion(tmp_path):
-    """A network run leaves contacts.csv: GSL windows agree with the dataset's visibility
+    """A network run leaves contacts.parquet: GSL windows agree with the dataset's visibility
     (each endpoint's windows cover the steps at which it had a satellite), ISL windows of the
     +grid span the run, and `export ion` turns the file into an ION contact plan."""
     from orbitgrid.report.ion import export_ion
 
     run_dir = tmp_path / "r"
     orbitgrid.run(orbitgrid.scenario_from_dict(_network_dict()), out_dir=run_dir)
-    contacts = pd.read_csv(run_dir / "contacts.csv")
+    contacts = pd.read_parquet(run_dir / "contacts.parquet")
     gsl = contacts[contacts["kind"] == "gsl"]
     isl = contacts[contacts["kind"] == "isl"]
     assert set(gsl["a"]) <= {c["name"] for c in CITIES}
@@ -246,26 +246,50 @@ def test_search_order_does_not_change_lengths():
     assert checked == 5  # all five pairs are reachable at this step
 
 
-@pytest.mark.parametrize("log_format", ["csv.gz", "none"])
+@pytest.mark.parametrize("log_format", ["csv", "csv.gz", "none"])
 def test_path_log_formats(tmp_path, log_format):
-    """network.path_log: csv.gz writes the same rows compressed (read back by `orbitgrid
-    paths`); none writes no log, and `orbitgrid paths` says why there is nothing to read."""
+    """network.path_log: csv and csv.gz write the rows of the default paths.parquet as text
+    (read back the same by `orbitgrid paths` and ``tables.read_table``); none writes no log,
+    and `orbitgrid paths` says why there is nothing to read. The other tables stay Parquet."""
     from orbitgrid.errors import OrbitgridError
-    from orbitgrid.network.paths import read_paths
+    from orbitgrid.network.paths import PATH_TEXT_TYPES, PATH_TIMES, read_paths
+    from orbitgrid.network.tables import read_table
 
     plain, other = tmp_path / "plain", tmp_path / "other"
     orbitgrid.run(orbitgrid.scenario_from_dict(_network_dict()), out_dir=plain)
     orbitgrid.run(orbitgrid.scenario_from_dict(_network_dict(path_log=log_format)), out_dir=other)
+    assert (other / "contacts.parquet").is_file() and (other / "network_pairs.parquet").is_file()
     if log_format == "none":
-        assert not list(other.glob("paths.csv*"))
+        assert not list(other.glob("paths*"))
         with pytest.raises(OrbitgridError, match=r"network\.path_log: none"):
             read_paths(other, "Paris", "Berlin")
         return
-    assert (other / "paths.csv.gz").is_file() and not (other / "paths.csv").exists()
+    assert [p.name for p in other.glob("paths*")] == [f"paths.{log_format}"]
     assert read_paths(other, "Paris", "Berlin") == read_paths(plain, "Paris", "Berlin")
+    reference = read_table(plain / "paths.parquet")
+    text = read_table(other / f"paths.{log_format}", timestamps=PATH_TIMES, types=PATH_TEXT_TYPES)
+    assert reference.num_rows > 3 and text.cast(reference.schema).equals(reference)
+
+
+def test_tables_csv_writes_every_network_table_as_csv(tmp_path):
+    """network.tables: csv gives paths.csv, contacts.csv and network_pairs.csv, with the
+    values of the Parquet tables (readers find either)."""
+    from orbitgrid.network.contact_plan import read_contact_plan
+
+    parquet, text = tmp_path / "parquet", tmp_path / "csv"
+    orbitgrid.run(orbitgrid.scenario_from_dict(_network_dict()), out_dir=parquet)
+    orbitgrid.run(orbitgrid.scenario_from_dict(_network_dict(tables="csv")), out_dir=text)
+    for stem in ("paths", "contacts", "network_pairs"):
+        assert (text / f"{stem}.csv").is_file() and not (text / f"{stem}.parquet").exists()
+        assert (parquet / f"{stem}.parquet").is_file() and not (parquet / f"{stem}.csv").exists()
     pd.testing.assert_frame_equal(
-        pd.read_csv(other / "paths.csv.gz"), pd.read_csv(plain / "paths.csv")
+        pd.read_csv(text / "network_pairs.csv"),
+        pd.read_parquet(parquet / "network_pairs.parquet"),
+        check_dtype=False,  # CSV writes a whole float as 1, read back as an integer
     )
+    a, b = read_contact_plan(text), read_contact_plan(parquet)
+    assert len(a) == len(b) > 0 and np.array_equal(a.start_s, b.start_s)
+    assert a.node_names == b.node_names
 
 
 def test_routing_in_blocks_changes_nothing(monkeypatch):

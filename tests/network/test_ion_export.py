@@ -1,4 +1,5 @@
-"""``orbitgrid export ion``: contacts.csv of a run folder → ionrc contact plan + node table."""
+"""``orbitgrid export ion``: the contact table of a run folder (``contacts.parquet`` or
+``contacts.csv``) → ionrc contact plan + node table."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import subprocess
 import sys
 
 import numpy as np
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from orbitgrid.cli import app
@@ -17,7 +21,7 @@ from orbitgrid.network.contact_log import ContactLog
 from orbitgrid.report.ion import export_ion
 
 
-def _run_folder(tmp_path, with_contacts=True):
+def _run_folder(tmp_path, with_contacts=True, table_format="parquet"):
     """A hand-made run folder: 2 satellites, endpoint Paris, one GSL and one ISL window."""
     run = tmp_path / "run"
     run.mkdir()
@@ -41,12 +45,13 @@ def _run_folder(tmp_path, with_contacts=True):
             np.array([[4000.0], [np.nan], [np.nan]]),
             1e11,
         )
-        log.write(run, ["Paris"], ["STARLINK-1", "STARLINK-2"], np.datetime64("2027-01-01"))
+        start = np.datetime64("2027-01-01")
+        log.write(run, ["Paris"], ["STARLINK-1", "STARLINK-2"], start, table_format)
     return run
 
 
 EXPECTED_PLAN = """\
-# 2 contact windows of run run, from contacts.csv
+# 2 contact windows of run run, from {file}
 # CBHE node numbers: orbitgrid node id + 1 (satellites 1..S in satellite order, endpoints \
 S+1..S+E in endpoint order)
 # node 1 = STARLINK-1 (satellite)
@@ -63,12 +68,15 @@ a range +0 +2 2 3 1
 """
 
 
-def test_cli_writes_plan_and_node_table(tmp_path):
-    run = _run_folder(tmp_path)
+@pytest.mark.parametrize("table_format", ["parquet", "csv"])
+def test_cli_writes_plan_and_node_table(tmp_path, table_format):
+    """Parquet (the default) and CSV contact tables give the same plan."""
+    run = _run_folder(tmp_path, table_format=table_format)
     result = CliRunner().invoke(app, ["export", "ion", str(run)])
     assert result.exit_code == 0, result.output
     assert "2 windows, 3 nodes" in result.output
-    assert (run / "ion.ionrc").read_text() == EXPECTED_PLAN
+    expected = EXPECTED_PLAN.replace("{file}", f"contacts.{table_format}")
+    assert (run / "ion.ionrc").read_text() == expected
     with (run / "ion_nodes.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert rows == [
@@ -97,7 +105,7 @@ def test_missing_contacts_is_a_user_error(tmp_path):
     run = _run_folder(tmp_path, with_contacts=False)
     result = CliRunner().invoke(app, ["export", "ion", str(run)])
     assert isinstance(result.exception, OrbitgridError)
-    assert "contacts.csv is missing" in str(result.exception)
+    assert "contacts.parquet (or .csv) is missing" in str(result.exception)
     assert "`network:` section" in str(result.exception)
     # Through the real entry point: exit status 2, message, no traceback.
     done = subprocess.run(
@@ -108,13 +116,14 @@ def test_missing_contacts_is_a_user_error(tmp_path):
         timeout=300,
     )
     assert done.returncode == 2
-    assert "contacts.csv is missing" in done.stderr and "Traceback" not in done.stderr
+    assert "contacts.parquet (or .csv) is missing" in done.stderr
+    assert "Traceback" not in done.stderr
     not_a_run = CliRunner().invoke(app, ["export", "ion", str(tmp_path / "nowhere")])
     assert "is not a run folder" in str(not_a_run.exception)
 
 
 def test_malformed_contacts_name_the_line(tmp_path):
-    run = _run_folder(tmp_path)
+    run = _run_folder(tmp_path, table_format="csv")
     text = (run / "contacts.csv").read_text().splitlines()
     assert text[1].replace('"', "").startswith("gsl,Paris,STARLINK-2,")
     text[1] = text[1].rsplit(",", 1)[0] + ",nan"
@@ -126,3 +135,16 @@ def test_malformed_contacts_name_the_line(tmp_path):
     (run / "contacts.csv").write_text("kind,a,b\ngsl,x,y\n")
     result = CliRunner().invoke(app, ["export", "ion", str(run)])
     assert "lacks column(s) a_node, b_node, start_s" in str(result.exception)
+
+
+def test_parquet_window_without_a_rate_names_the_row(tmp_path):
+    run = _run_folder(tmp_path)
+    table = pq.read_table(run / "contacts.parquet")
+    assert table["kind"].to_pylist() == ["gsl", "isl"]
+    rates = pc.if_else(pc.equal(table["kind"], "gsl"), None, table["mean_rate_bps"])
+    pq.write_table(table.set_column(13, "mean_rate_bps", rates), run / "contacts.parquet")
+    result = CliRunner().invoke(app, ["export", "ion", str(run)])
+    message = str(result.exception)
+    assert (
+        "contacts.parquet, row 1: the gsl window Paris–STARLINK-2 has no mean_rate_bps" in message
+    )

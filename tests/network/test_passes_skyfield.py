@@ -3,7 +3,7 @@ against skyfield; and the per-pass volume of a Dove-like downlink against Planet
 
 The satellite is a TLE written here (500 km sun-synchronous: i = 97.40°, n = 15.22 rev/day,
 epoch 2019-12-09 12:00 UTC), so both sides run SGP4 on the same elements. orbitgrid's passes
-are the downlink contacts of the run's ``contacts.csv`` (``read_contact_plan``): the whole
+are the downlink contacts of the run's ``contacts.parquet`` (``read_contact_plan``): the whole
 chain of a scenario with a ``type: tle`` shell and a ``network:`` section (SGP4 → TEME → GMST
 rotation → GSL search on the WGS72 station → streaming contact log), 10 s steps, 4 days, two
 stations — Redu (50.00° N, mid-latitude) and Svalbard (78.23° N, high latitude) — each with a

@@ -134,7 +134,7 @@ def test_network_run_has_endpoints_and_routed_links(network_run: Path, tmp_path:
             lo, hi = (pd.Timestamp(t) for t in span.split("/"))
             assert start <= lo < hi <= end
     # Every hop of the first logged path is a link packet between the right nodes.
-    first = pd.read_csv(network_run / "paths.csv").iloc[0]
+    first = pd.read_parquet(network_run / "paths.parquet").iloc[0]
     names = [str(n) for n in ds["satellite_name"].values]
     node = {n: f"satellite/{i}" for i, n in enumerate(names)}
     node.update({n: f"endpoint/{n}" for n in ds["src"].values})
@@ -181,3 +181,30 @@ def test_link_cap_below_the_first_step_draws_the_pairs_that_fit(
     ends = {link["id"]: link["availability"] for link in links}
     assert all(isinstance(span, str) for span in ends.values())  # one interval each
     assert len({span.split("/")[1] for span in ends.values()}) == 1  # all cut at one time
+
+
+def test_links_from_a_csv_path_log_equal_those_from_parquet(
+    network_run: Path, tmp_path: Path
+) -> None:
+    """A run whose path log is gzip CSV (network.path_log: csv.gz, or a run written before
+    Parquet, with times ending in Z) gives the same link packets as paths.parquet."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    run = copy_run(network_run, tmp_path / "run")
+    table = pq.read_table(run / "paths.parquet")
+    assert table.num_rows > 0
+    stamps = pc.strftime(table["time_utc"], "%Y-%m-%dT%H:%M:%SZ")
+    assert stamps[0].as_py().endswith("Z")
+    with pa.CompressedOutputStream(str(run / "paths.csv.gz"), "gzip") as stream:
+        pacsv.write_csv(table.set_column(0, "time_utc", stamps), stream)
+    (run / "paths.parquet").unlink()
+
+    def links(folder: Path) -> list[dict]:
+        packets = json.loads(export_czml(folder, out=tmp_path / f"{folder.name}.czml").read_text())
+        return [p for p in packets if p["id"].startswith("link/")]
+
+    expected = links(network_run)
+    assert expected and links(run) == expected

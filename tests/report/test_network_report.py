@@ -18,11 +18,11 @@ from tests.report.browser import find_chromium, render
 
 def test_network_section_from_a_real_run(network_run: Path, tmp_path: Path) -> None:
     """The section is present, its boxes are the dataset's RTT quartiles, the fibre reference
-    comes from network_pairs.csv, and the headline takes the summary's median RTT."""
+    comes from network_pairs.parquet, and the headline takes the summary's median RTT."""
     text = build_report(network_run, out=tmp_path / "report.html").read_text()
     assert 'id="network"' in text
     assert "RTT per pair, median" in text  # each pair's own median, not one pooled figure
-    assert "great-circle fibre RTT (ms)" in text  # the pair table from network_pairs.csv
+    assert "great-circle fibre RTT (ms)" in text  # the pair table (network_pairs.parquet)
     _, _, figures = render_sections(load_run(network_run))
     by_name = dict(figures)
     boxes = by_name["network-latency-distribution"]
@@ -30,7 +30,7 @@ def test_network_section_from_a_real_run(network_run: Path, tmp_path: Path) -> N
     rtt = xr.open_zarr(network_run / "dataset.zarr")["rtt_ms"].sel(src="Paris", dst="Berlin")
     values = rtt.values[np.isfinite(rtt.values)]
     assert boxes.data[0].median[0] == pytest.approx(np.median(values), rel=1e-6)
-    pairs = pd.read_csv(network_run / "network_pairs.csv")
+    pairs = pd.read_parquet(network_run / "network_pairs.parquet")
     fibre = pairs.set_index(["src", "dst"]).loc[("Paris", "Berlin"), "fibre_rtt_ms"]
     assert boxes.data[1].name == "great-circle fibre"
     assert boxes.data[1].y[0] == pytest.approx(fibre)

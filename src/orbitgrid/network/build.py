@@ -81,9 +81,32 @@ def check_scheduled_failures(
         )
 
 
+def check_plane_layout(plan) -> None:
+    """A ``+grid`` ISL pattern links each satellite to its plane neighbours and the next
+    planes, so every shell needs a plane layout (``planes``/``sats_per_plane``, or ``planes:
+    auto`` grouping); raise a ``ScenarioError`` naming the first shell without one.
+
+    Runs when the network stage starts and from ``check_network`` (``orbitgrid validate``).
+    """
+    config = plan.scenario.network
+    if config is None or config.isl.pattern != "+grid":
+        return
+    for shell in plan.shells:
+        if shell.planes is None and shell.grouping is None:
+            raise ScenarioError(
+                f"network.isl.pattern '+grid' needs the plane layout of every shell, "
+                f"but shell {shell.name!r} (from {shell.kind} file) has none; give it "
+                "planes and sats_per_plane (file in plane-major order) or planes: auto, "
+                "or use isl.pattern 'none' or 'formation'",
+                path="network.isl.pattern",
+                value="+grid",
+            )
+
+
 def check_network(plan) -> None:
-    """What ``orbitgrid validate`` checks of the network section beyond the schema: the
-    endpoint files resolve, and every scheduled failure names an element that exists.
+    """What ``orbitgrid validate`` checks of the network section beyond the schema: a
+    ``+grid`` pattern has plane layouts to link (``check_plane_layout``), the endpoint files
+    resolve, and every scheduled failure names an element that exists.
 
     Cheap: no link budget tables are built (they need ITU-R maps) and nothing is routed.
     """
@@ -93,6 +116,7 @@ def check_network(plan) -> None:
     config = plan.scenario.network
     if config is None:
         return
+    check_plane_layout(plan)
     endpoints = resolve_endpoints(config, plan.scenario.base_dir)
     constellation = constellation_index(plan)
     check_scheduled_failures(

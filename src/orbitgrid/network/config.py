@@ -54,7 +54,8 @@ RoutingMode = Literal["isls-only", "ground-relays"]
 GslSelection = Literal["any-in-view", "nearest"]
 RoutingBackend = Literal["numba", "scipy"]
 FailureElement = Literal["satellite", "isl", "endpoint"]
-PathLogFormat = Literal["csv", "csv.gz", "none"]
+PathLogFormat = Literal["parquet", "csv", "csv.gz", "none"]
+TablesFormat = Literal["parquet", "csv"]
 
 # Data rates: bits per second inside; decimal SI prefixes as used for link rates.
 _RATE_FACTORS = {"bps": 1.0, "kbps": 1e3, "Mbps": 1e6, "Gbps": 1e9, "Tbps": 1e12}
@@ -102,7 +103,9 @@ class Endpoint(_NetModel):
     Visibility of a satellite needs elevation ≥ ``min_elevation`` and slant range ≤
     ``max_range`` (either may be left out; when both are, the ``gsl`` section defaults apply).
     ``jurisdiction`` is an ISO 3166-1 alpha-2 country code, optionally with an ISO 3166-2
-    subdivision (``US-CA``), kept for policy stages.
+    subdivision (``US-CA``), kept for policy stages. ``antennas``: dishes that can each track
+    one satellite for a whole pass (``network.antennas``; used by store-and-forward delivery,
+    docs/cgr.md "Ground-station antennas"); left out = unlimited (every visible pass).
     """
 
     name: str = Field(min_length=1, pattern=r"^[^,\n]+$")
@@ -113,6 +116,7 @@ class Endpoint(_NetModel):
     min_elevation_deg: AngleDeg | None = Field(alias="min_elevation", default=None, ge=0, lt=90)
     max_range_km: LengthKm | None = Field(alias="max_range", default=None, gt=0)
     jurisdiction: str | None = Field(default=None, pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+    antennas: int | None = Field(default=None, ge=0, le=1000)
 
 
 class InterShellConfig(_NetModel):
@@ -402,9 +406,14 @@ class NetworkConfig(_NetModel):
     gsl: GslConfig = Field(default_factory=GslConfig)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     failures: FailureConfig = Field(default_factory=FailureConfig)
-    path_log: PathLogFormat = Field(
-        default="csv",
-        description="paths.csv in the run folder (csv), gzip-compressed (csv.gz), or none",
+    tables: TablesFormat = Field(
+        default="parquet",
+        description="network tables (paths, contacts, network_pairs) as zstd Parquet or CSV",
+    )
+    path_log: PathLogFormat | None = Field(
+        default=None,
+        description="the path log's own format when it should differ from tables: parquet, "
+        "csv, gzip-compressed csv.gz, or none (no log); unset: as tables",
     )
 
     @field_validator("endpoint_files")
@@ -430,6 +439,11 @@ class NetworkConfig(_NetModel):
                 raise ValueError(f"endpoint name {e.name!r} appears twice; names must be unique")
             seen.add(e.name)
         return self
+
+    @property
+    def path_log_format(self) -> PathLogFormat:
+        """The path log's format: ``path_log`` when set, else ``tables``."""
+        return self.path_log if self.path_log is not None else self.tables
 
     def __repr__(self) -> str:
         return (

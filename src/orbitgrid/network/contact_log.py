@@ -1,4 +1,5 @@
-"""Streaming contact log: link windows of a run, fed chunk by chunk, written as ``contacts.csv``.
+"""Streaming contact log: link windows of a run, fed chunk by chunk, written as ``contacts``
+(``contacts.parquet``, or ``contacts.csv`` with ``network.tables: csv``; ``tables.py``).
 
 The network stage gives, for every chunk, the ground–satellite links (GSLs) up at each step
 (a sparse list: ~10³ links per step out of up to 10⁶ endpoint × satellite pairs) and the range
@@ -22,7 +23,6 @@ Node ids are those of the routing dataset's ``path_node``: satellite ``i`` is ``
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +30,10 @@ from pathlib import Path
 import numba as nb
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
-# contacts.csv columns, in order. a_node/b_node are path_node ids (satellite i → i, endpoint
+from orbitgrid.network.tables import TableFormat, table_file, write_table
+
+# contacts table columns, in order. a_node/b_node are path_node ids (satellite i → i, endpoint
 # e → n_satellites + e); `orbitgrid export ion` numbers CBHE nodes from them.
 CONTACT_COLUMNS = (
     "kind",
@@ -50,7 +51,11 @@ CONTACT_COLUMNS = (
     "max_range_km",
     "mean_rate_bps",
 )
-CONTACTS_FILE = "contacts.csv"
+CONTACTS_STEM = "contacts"
+# How a CSV contact table reads back as the Parquet one does: names stay text (a satellite
+# called "1" is not a number), times are timestamps.
+CONTACT_TEXT_TYPES = {"kind": pa.string(), "a": pa.string(), "b": pa.string()}
+CONTACT_TIMES = ("start_utc", "end_utc")
 
 # Window accumulators (float columns): first up time, last up time, sum of ranges, min range,
 # max range, sum of rates. Output rows: start, end, min, mean, max range, mean rate.
@@ -220,7 +225,7 @@ class ContactLog:
     """Link windows of a run, accumulated chunk by chunk (module docstring).
 
     ``update`` takes consecutive chunks; ``finish`` closes the windows still open and returns
-    the ``ContactTable``; ``write`` writes ``contacts.csv`` into a run folder.
+    the ``ContactTable``; ``write`` writes the ``contacts`` table into a run folder.
     """
 
     def __init__(self, n_satellites: int, n_endpoints: int, isl_pairs: np.ndarray, step_s: float):
@@ -430,37 +435,41 @@ class ContactLog:
         endpoint_names: Sequence[str],
         satellite_names: Sequence[str] | None = None,
         start_utc: np.datetime64 | dt.datetime | None = None,
+        table_format: TableFormat = "parquet",
     ) -> Path:
-        """Write ``folder/contacts.csv`` (``CONTACT_COLUMNS``; calls ``finish``) atomically.
+        """Write ``folder/contacts.parquet`` (or ``.csv``; ``CONTACT_COLUMNS``; calls
+        ``finish``) atomically.
 
-        ``start_utc`` (the run start) fills ``start_utc``/``end_utc`` as ISO 8601 UTC; they are
-        left empty without it. Times in s to 1 µs, ranges in km to 1 mm, rates in bit/s.
+        ``start_utc`` (the run start) fills ``start_utc``/``end_utc``; they are null without
+        it. Times in s to 1 µs, ranges in km to 1 mm, rates in bit/s.
         """
-        return write_contacts_csv(
-            Path(folder) / CONTACTS_FILE, self.finish(), endpoint_names, satellite_names, start_utc
-        )
+        table = contact_arrow_table(self.finish(), endpoint_names, satellite_names, start_utc)
+        return write_table(folder, CONTACTS_STEM, table, table_format)
 
 
-def _utc_strings(start_utc: np.datetime64 | dt.datetime, seconds: np.ndarray) -> np.ndarray:
+def contacts_file(run_dir: str | Path) -> Path | None:
+    """The run's contact table (``contacts.parquet`` or ``contacts.csv``), or None."""
+    return table_file(run_dir, CONTACTS_STEM)
+
+
+def _utc_instants(start_utc: np.datetime64 | dt.datetime, seconds: np.ndarray) -> np.ndarray:
     if isinstance(start_utc, dt.datetime) and start_utc.tzinfo is not None:
         start_utc = start_utc.astimezone(dt.UTC).replace(tzinfo=None)
-    instants = np.datetime64(start_utc, "ns") + np.round(seconds * 1e9).astype("timedelta64[ns]")
-    unit = "s" if np.all(np.mod(seconds, 1.0) == 0) else "ms"
-    return np.datetime_as_string(instants, unit=unit, timezone="UTC")
+    return np.datetime64(start_utc, "us") + np.round(seconds * 1e6).astype("timedelta64[us]")
 
 
-def write_contacts_csv(
-    path: Path,
+def contact_arrow_table(
     table: ContactTable,
     endpoint_names: Sequence[str],
     satellite_names: Sequence[str] | None = None,
     start_utc: np.datetime64 | dt.datetime | None = None,
-) -> Path:
-    """Write ``table`` as CSV with ``CONTACT_COLUMNS`` (through a ``.partial`` file).
+) -> pa.Table:
+    """``table`` as Arrow columns ``CONTACT_COLUMNS`` (names, node ids, UTC times, seconds,
+    ranges, rates).
 
-    Columns are built and written with pyarrow (a day of windows is ~10⁵–10⁶ rows; Python
-    strings per cell would cost hundreds of MB). Times and ranges are rounded to 1 µs and
-    1 mm, rates to 1 bit/s.
+    Built column-wise with pyarrow (a day of windows is ~10⁵–10⁶ rows; Python strings per
+    cell would cost hundreds of MB). Times and ranges are rounded to 1 µs and 1 mm, rates to
+    1 bit/s.
     """
     s = table.n_satellites
     sats = (
@@ -470,31 +479,24 @@ def write_contacts_csv(
     )
     labels = pa.array([*sats, *(str(n) for n in endpoint_names)], pa.string())
     if start_utc is None:
-        start_text = end_text = pa.nulls(len(table), pa.string())
+        start_time = end_time = pa.nulls(len(table), pa.timestamp("us"))
     else:
-        start_text = pa.array(_utc_strings(start_utc, table.start_s), pa.string())
-        end_text = pa.array(_utc_strings(start_utc, table.end_s), pa.string())
+        start_time = pa.array(_utc_instants(start_utc, table.start_s), pa.timestamp("us"))
+        end_time = pa.array(_utc_instants(start_utc, table.end_s), pa.timestamp("us"))
     columns = {
         "kind": pa.array(table.kind, pa.string()),
         "a": labels.take(pa.array(table.a_node)),
         "b": labels.take(pa.array(table.b_node)),
-        "a_node": pa.array(table.a_node),
-        "b_node": pa.array(table.b_node),
-        "start_utc": start_text,
-        "end_utc": end_text,
-        "start_s": pa.array(np.round(table.start_s, 6)),
-        "end_s": pa.array(np.round(table.end_s, 6)),
-        "duration_s": pa.array(np.round(table.duration_s, 6)),
-        "min_range_km": pa.array(np.round(table.min_range_km, 6)),
-        "mean_range_km": pa.array(np.round(table.mean_range_km, 6)),
-        "max_range_km": pa.array(np.round(table.max_range_km, 6)),
-        "mean_rate_bps": pa.array(np.round(table.mean_rate_bps, 0)),
+        "a_node": pa.array(table.a_node, pa.int64()),
+        "b_node": pa.array(table.b_node, pa.int64()),
+        "start_utc": start_time,
+        "end_utc": end_time,
+        "start_s": pa.array(np.round(table.start_s, 6), pa.float64()),
+        "end_s": pa.array(np.round(table.end_s, 6), pa.float64()),
+        "duration_s": pa.array(np.round(table.duration_s, 6), pa.float64()),
+        "min_range_km": pa.array(np.round(table.min_range_km, 6), pa.float64()),
+        "mean_range_km": pa.array(np.round(table.mean_range_km, 6), pa.float64()),
+        "max_range_km": pa.array(np.round(table.max_range_km, 6), pa.float64()),
+        "mean_rate_bps": pa.array(np.round(table.mean_rate_bps, 0), pa.float64()),
     }
-    partial = path.with_name(path.name + ".partial")
-    pacsv.write_csv(
-        pa.table({name: columns[name] for name in CONTACT_COLUMNS}),
-        partial,
-        write_options=pacsv.WriteOptions(quoting_style="needed"),
-    )
-    os.replace(partial, path)
-    return path
+    return pa.table({name: columns[name] for name in CONTACT_COLUMNS})

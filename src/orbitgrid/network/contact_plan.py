@@ -5,9 +5,9 @@ end_s, rate_bps, owlt_s)``, the contact of CCSDS SABR (CCSDS 734.3-B-1) and ION'
 ``a contact`` + ``a range`` lines (ionrc(5)). Its volume is ``rate_bps × (end_s − start_s) / 8``
 bytes. Contacts are never assumed: they come from the link windows that the network stage finds
 on the time grid (``contacts.windows_from_mask`` or the streaming ``contact_log.ContactLog``,
-written as ``contacts.csv``), so a contact exists exactly while the geometry (GSL: elevation
-mask and slant range; ISL: the link's range within ``isl.max_range``) and the link budget
-(a rate > 0) allow the link.
+written as the run's ``contacts`` table), so a contact exists exactly while the geometry
+(GSL: elevation mask and slant range; ISL: the link's range within ``isl.max_range``) and the
+link budget (a rate > 0) allow the link.
 
 Conversion (vectorised, one row per window and direction):
 
@@ -33,12 +33,18 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pyarrow.csv as pacsv
 
 from orbitgrid.constants import SPEED_OF_LIGHT_KM_S
 from orbitgrid.errors import OrbitgridError
-from orbitgrid.network.contact_log import CONTACTS_FILE, ContactTable
+from orbitgrid.network.contact_log import (
+    CONTACT_TEXT_TYPES,
+    CONTACT_TIMES,
+    CONTACTS_STEM,
+    ContactTable,
+    contacts_file,
+)
 from orbitgrid.network.contacts import ContactWindows
+from orbitgrid.network.tables import read_table
 
 GslDirection = Literal["down", "up", "both"]
 # Contact kinds as small integers in ContactPlan.kind.
@@ -228,7 +234,8 @@ def read_contact_plan(
     antennas=None,
     antenna_policy: str = "max-volume",
 ) -> ContactPlan:
-    """The contact plan of a run folder's ``contacts.csv`` (``orbitgrid run`` with a
+    """The contact plan of a run folder's contact table (``contacts.parquet`` or
+    ``contacts.csv``, written by ``orbitgrid run`` with a
     ``network:`` section), with node names from its ``a``/``b`` columns. Nodes that appear
     in no window keep an empty name.
 
@@ -238,13 +245,13 @@ def read_contact_plan(
 
     Raises ``OrbitgridError`` when the file is missing or lacks a column.
     """
-    path = Path(run_dir) / CONTACTS_FILE
-    if not path.is_file():
+    path = contacts_file(run_dir)
+    if path is None:
         raise OrbitgridError(
-            f"{path} is missing: contact plans are read from the contact windows that a run "
-            "with a `network:` section writes; add one to the scenario and run it again"
+            f"{Path(run_dir) / CONTACTS_STEM}.parquet (or .csv) is missing: contact plans are "
+            "read from the contact windows that a run with a `network:` section writes; add "
+            "one to the scenario and run it again"
         )
-    table = pacsv.read_csv(path).to_pydict()
     needed = (
         "kind",
         "a",
@@ -256,9 +263,7 @@ def read_contact_plan(
         "max_range_km",
         "mean_rate_bps",
     )
-    missing = [c for c in needed if c not in table]
-    if missing:
-        raise OrbitgridError(f"{path} lacks column(s) {', '.join(missing)}")
+    table = read_table(path, needed, timestamps=CONTACT_TIMES, types=CONTACT_TEXT_TYPES).to_pydict()
     a = np.asarray(table["a_node"], dtype=np.int64)
     b = np.asarray(table["b_node"], dtype=np.int64)
     n_nodes = int(max(a.max(initial=-1), b.max(initial=-1))) + 1

@@ -2,10 +2,11 @@
 
 CSV format (header required, ``#`` lines are comments; extra columns are ignored)::
 
-    name,kind,latitude_deg,longitude_deg,altitude_km,jurisdiction[,min_elevation_deg,max_range_km]
+    name,kind,latitude_deg,longitude_deg,altitude_km,jurisdiction[,min_elevation_deg,max_range_km,antennas]
 
 ``kind`` is one of ground_station, gateway, user_terminal, data_center. Empty
-``min_elevation_deg``/``max_range_km`` cells take the ``gsl`` section defaults.
+``min_elevation_deg``/``max_range_km`` cells take the ``gsl`` section defaults; an empty
+``antennas`` cell means unlimited.
 
 Shipped lists (``builtin:<name>`` in ``network.endpoint_files``):
 
@@ -42,7 +43,8 @@ class EndpointTable:
     """Endpoints as ``[endpoint]`` arrays, in scenario order (inline first, then files).
 
     ``min_elevation_deg`` and ``max_range_km`` are resolved (defaults applied; 0 / inf mean
-    no limit). Positions: ``ecef_km(earth)``; local vertical: ``up_unit()``.
+    no limit). ``antennas`` ``[endpoint]`` int, −1 = unlimited (None: all unlimited).
+    Positions: ``ecef_km(earth)``; local vertical: ``up_unit()``.
     """
 
     name: np.ndarray
@@ -53,6 +55,7 @@ class EndpointTable:
     min_elevation_deg: np.ndarray
     max_range_km: np.ndarray
     jurisdiction: np.ndarray
+    antennas: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.name.shape[0])
@@ -105,6 +108,7 @@ def _read_rows(text: str, source: str) -> list[Endpoint]:
             "jurisdiction": row.get("jurisdiction") or None,
             "min_elevation": row.get("min_elevation_deg") or None,
             "max_range": row.get("max_range_km") or None,
+            "antennas": row.get("antennas") or None,
         }
         for key in ("latitude", "longitude", "altitude", "min_elevation", "max_range"):
             if isinstance(data[key], str):
@@ -193,4 +197,5 @@ def resolve_endpoints(config: NetworkConfig, base_dir: str | Path = ".") -> Endp
         min_elevation_deg=lim[:, 0],
         max_range_km=lim[:, 1],
         jurisdiction=np.array([e.jurisdiction or "" for e in items], dtype=object),
+        antennas=np.array([-1 if e.antennas is None else e.antennas for e in items], np.int64),
     )

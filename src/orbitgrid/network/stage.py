@@ -10,31 +10,27 @@ rotation, as the sub-points) and routes every endpoint pair at every step with
 ``NetworkSummary`` folds every step (not only stored ones) into per-pair RTT p50/p95/p99,
 reachability, path changes, path rates and the great-circle fibre reference
 (``summary.PairStatistics``), plus constellation-wide figures, and logs each pair's path
-whenever it changes into ``paths.csv`` in the run folder (``orbitgrid paths`` reads it), and
-every link's contact windows into ``contacts.csv`` (``orbitgrid export ion`` reads it).
+whenever it changes into the ``paths`` table of the run folder (``orbitgrid paths`` reads
+it), and every link's contact windows into ``contacts`` (``orbitgrid export ion`` reads it):
+zstd Parquet, or CSV with ``network.tables: csv`` (``tables.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import tempfile
-import weakref
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from orbitgrid.constants import WGS72
 from orbitgrid.contract import Arrays, Chunk, Variable
-from orbitgrid.errors import ScenarioError
-from orbitgrid.network.build import build_topology, failure_masks
+from orbitgrid.network.build import build_topology, check_plane_layout, failure_masks
 from orbitgrid.network.contact_log import ContactLog
 from orbitgrid.network.endpoints import EndpointTable, resolve_endpoints
-from orbitgrid.network.paths import PATH_SEPARATOR
+from orbitgrid.network.paths import PAIRS_STEM, PATH_SEPARATOR, PATHS_STEM
 from orbitgrid.network.routing import (
     STATUS_MESSAGES,
     FailureMasks,
@@ -44,6 +40,7 @@ from orbitgrid.network.routing import (
     route_chunk,
 )
 from orbitgrid.network.summary import PairStatistics
+from orbitgrid.network.tables import PartWriter, write_table
 from orbitgrid.network.topology import ConstellationIndex
 from orbitgrid.orbits.frames import inertial_to_ecef_km
 from orbitgrid.orbits.timescale import gmst_rad
@@ -107,18 +104,7 @@ class NetworkStage:
 
     def __init__(self, plan: Plan):
         config = plan.scenario.network
-        if config.isl.pattern == "+grid":
-            for shell in plan.shells:
-                if shell.planes is None and shell.grouping is None:
-                    raise ScenarioError(
-                        f"network.isl.pattern '+grid' needs the plane layout of every shell, "
-                        f"but shell {shell.name!r} (from {shell.kind} file) has none; give it "
-                        "planes and sats_per_plane (file in plane-major order) or planes: auto, "
-                        "or use "
-                        "isl.pattern 'none' or 'formation'",
-                        path="network.isl.pattern",
-                        value="+grid",
-                    )
+        check_plane_layout(plan)
         self.endpoints: EndpointTable = resolve_endpoints(config, plan.scenario.base_dir)
         self.topology: NetworkTopology = build_topology(
             config, constellation_index(plan), self.endpoints
@@ -209,13 +195,15 @@ def _stored_outputs(result: RoutingResult, local: np.ndarray) -> dict[str, np.nd
 
 
 class NetworkSummary:
-    """Per-pair RTT statistics over the run, the log of path changes (``paths.csv``) and the
-    contact windows (``contacts.csv``).
+    """Per-pair RTT statistics over the run, the log of path changes (``paths``) and the
+    contact windows (``contacts``).
 
     All three stream: the stage folds each routed block (``fold``) into the statistics
-    (``summary.PairStatistics``), a path log appended to a temporary CSV that ``write`` moves
-    into the run folder, and the open and closed windows of ``contact_log.ContactLog``, so
-    memory does not grow with the run's length (except by the closed windows themselves).
+    (``summary.PairStatistics``), a path log appended to part files (``tables.PartWriter``)
+    that ``write`` joins in the run folder, and the open and closed windows of
+    ``contact_log.ContactLog``, so memory does not grow with the run's length (except by the
+    closed windows themselves). The run checkpoints it through ``spool_to`` (parts in the
+    staging folder), ``checkpoint`` (close the open part before pickling) and ``resume``.
     """
 
     def __init__(self, stage: NetworkStage, plan: Plan):
@@ -226,8 +214,12 @@ class NetworkSummary:
         self._pair_rows: list[dict[str, Any]] = []
         self._endpoint_names = [str(n) for n in stage.endpoints.name]
         self._satellite_names = [str(n) for n in plan.satellite_names]
+        self._tables = plan.scenario.network.tables
         self._path_log = PathLogWriter(
-            plan.scenario.network.path_log, self._satellite_names, self._endpoint_names
+            plan.scenario.network.path_log_format,
+            self._satellite_names,
+            self._endpoint_names,
+            plan.scenario.time.step_s,
         )
         topology = stage.topology
         # Formation ISLs change from step to step: their windows are not logged (GSLs are).
@@ -265,17 +257,40 @@ class NetworkSummary:
             self.stage.topology.isl_rate_bps,
         )
 
-    def write(self, folder: Path) -> None:
-        """Write ``network_pairs.csv`` (the per-pair figures of the summary), ``paths.csv``
-        (time_utc, src, dst, rtt_ms, hops, path as node names) and ``contacts.csv`` (every
-        GSL and ISL window, ``contact_log``; ``orbitgrid export ion`` reads it) into the run
-        folder."""
-        from orbitgrid.runs import write_csv
+    def spool_to(self, folder: Path) -> None:
+        """Stream the path log's parts into ``folder`` (the run's staging folder), where a
+        checkpoint can refer to them."""
+        if self._path_log.parts is not None:
+            self._path_log.parts.spool_to(folder)
 
+    def checkpoint(self) -> None:
+        """Close the path log's open part: the run pickles this reducer next."""
+        if self._path_log.parts is not None:
+            self._path_log.parts.close_part()
+
+    def resume(self, folder: Path) -> None:
+        """Continue in the staging folder ``folder`` taken over by a resumed run (parts
+        written after the checkpoint are dropped)."""
+        if self._path_log.parts is not None:
+            self._path_log.parts.resume(folder)
+
+    def write(self, folder: Path) -> None:
+        """Write the network tables into the run folder, as ``network.tables`` says
+        (``tables.py``): ``network_pairs`` (the per-pair figures of the summary), ``paths``
+        (the path log, ``PathLogWriter``) and ``contacts`` (every GSL and ISL window,
+        ``contact_log``; ``orbitgrid export ion`` reads it)."""
         if self._pair_rows:
-            write_csv(folder / "network_pairs.csv", self._pair_rows, list(self._pair_rows[0]))
-        self._path_log.move_to(folder)
-        self.contacts.write(folder, self._endpoint_names, self._satellite_names, self._start_utc)
+            schema = pa.schema(
+                [("src", pa.string()), ("dst", pa.string())]
+                + [(key, pa.float64()) for key in self._pair_rows[0] if key not in ("src", "dst")]
+            )
+            pairs = pa.Table.from_pylist(self._pair_rows, schema=schema)
+            write_table(folder, PAIRS_STEM, pairs, self._tables)
+        if self._path_log.parts is not None:
+            self._path_log.parts.finish(folder)
+        self.contacts.write(
+            folder, self._endpoint_names, self._satellite_names, self._start_utc, self._tables
+        )
 
     def finalize(self, plan: Plan) -> dict[str, Any]:
         table = self.statistics.dataset()
@@ -304,75 +319,75 @@ class NetworkSummary:
 
 
 class PathLogWriter:
-    """Appends each chunk's path changes to a CSV in a private temporary folder.
+    """The path log: each routed block's path changes, appended to a ``tables.PartWriter``.
 
     One row per unordered pair each time its path changes (and at the run's first step), so
-    that ``orbitgrid paths`` can tell which path was in use at any time. Rows are built with
-    pyarrow from the router's change log (no Python loop over rows); ``csv.gz`` compresses
-    the stream (a day at 1 s for 100 endpoints logs millions of rows), ``none`` keeps no log.
-    The folder is removed when the writer is collected, so a run kept in memory leaves
-    nothing behind.
+    that ``orbitgrid paths`` can tell which path was in use at any time: ``time_utc``
+    (timestamp, UTC), ``src``, ``dst``, ``rtt_ms`` and ``hops`` (null when the pair has no
+    path), ``path`` (node names joined by ``PATH_SEPARATOR``; empty without a path). Rows are
+    built with pyarrow from the router's change log (no Python loop over rows); ``none``
+    keeps no log.
     """
 
-    FIELDS = ("time_utc", "src", "dst", "rtt_ms", "hops", "path")
+    SCHEMA = pa.schema(
+        [
+            ("time_utc", pa.timestamp("us")),
+            ("src", pa.string()),
+            ("dst", pa.string()),
+            ("rtt_ms", pa.float64()),
+            ("hops", pa.int16()),
+            ("path", pa.string()),
+        ]
+    )
+    FIELDS = tuple(SCHEMA.names)
 
     def __init__(
-        self, log_format: str, satellite_names: list[str], endpoint_names: list[str]
+        self,
+        log_format: str,
+        satellite_names: list[str],
+        endpoint_names: list[str],
+        step_s: float = 1.0,
     ) -> None:
         self.log_format = log_format
         # Node labels by node id: satellites 0..S-1, then endpoints.
         self._labels = pa.array([*satellite_names, *endpoint_names], pa.string())
         self._endpoints = pa.array(endpoint_names, pa.string())
-        self._folder = Path(tempfile.mkdtemp(prefix="orbitgrid-paths-"))
-        self._file = self._folder / f"paths.{log_format}"
-        self._stream: pa.NativeFile | None = None
-        self._writer: pacsv.CSVWriter | None = None
-        self._finalizer = weakref.finalize(self, shutil.rmtree, self._folder, True)
+        # CSV times in whole seconds when every step is (as the log has always been written).
+        unit = "s" if float(step_s).is_integer() else "ms" if (step_s * 1e3).is_integer() else "us"
+        self.parts = (
+            None
+            if log_format == "none"
+            # No dictionary for ``path``: nearly every row's path is new.
+            else PartWriter(
+                PATHS_STEM, log_format, self.SCHEMA, csv_time_unit=unit, dictionary=("src", "dst")
+            )
+        )
 
     def append(self, times_utc: np.ndarray, result: RoutingResult) -> None:
         """Log the path changes of one routed block of steps ``times_utc``."""
-        if self.log_format == "none":
+        if self.parts is None:
             return
         ch = result.changes
         step = ch.step
-        times = pa.array(np.datetime_as_string(times_utc, unit="s"), pa.string())
+        times = pa.array(np.asarray(times_utc).astype("datetime64[us]"), pa.timestamp("us"))
         nodes = pa.ListArray.from_arrays(
             pa.array(ch.offsets.astype(np.int64)), self._labels.take(pa.array(ch.nodes))
         )
+        rtt_ms = result.rtt_ms[step, ch.src, ch.dst]
+        hops = result.hop_count[step, ch.src, ch.dst]
         table = pa.table(
             {
                 "time_utc": times.take(pa.array(step)),
                 "src": self._endpoints.take(pa.array(ch.src)),
                 "dst": self._endpoints.take(pa.array(ch.dst)),
-                "rtt_ms": pa.array(result.rtt_ms[step, ch.src, ch.dst], pa.float64()),
-                "hops": pa.array(result.hop_count[step, ch.src, ch.dst], pa.int16()),
+                # Null, not NaN or -1, for a pair without a path: SQL aggregates skip it.
+                "rtt_ms": pa.array(rtt_ms, pa.float64(), mask=~np.isfinite(rtt_ms)),
+                "hops": pa.array(hops, pa.int16(), mask=hops < 0),
                 "path": pc.binary_join(nodes, PATH_SEPARATOR),
-            }
+            },
+            schema=self.SCHEMA,
         )
-        if self._writer is None:
-            self._stream = self._open()
-            options = pacsv.WriteOptions(quoting_style="needed")
-            self._writer = pacsv.CSVWriter(self._stream, table.schema, write_options=options)
-        self._writer.write_table(table)
-
-    def _open(self) -> pa.NativeFile:
-        if self.log_format == "csv.gz":
-            return pa.CompressedOutputStream(str(self._file), "gzip")
-        return pa.OSFile(str(self._file), "wb")
-
-    def move_to(self, folder: Path) -> None:
-        """Close the log and move it into ``folder`` as ``paths.csv`` or ``paths.csv.gz`` (a
-        header-only file when nothing was logged; nothing with ``none``)."""
-        if self.log_format == "none":
-            return
-        if self._writer is not None:
-            self._writer.close()
-            self._stream.close()
-            self._writer = self._stream = None
-        if not self._file.exists():
-            with self._open() as out:
-                out.write((",".join(self.FIELDS) + "\n").encode())
-        shutil.move(self._file, folder / self._file.name)
+        self.parts.append(table)
 
 
 def _number(value: Any) -> float | None:

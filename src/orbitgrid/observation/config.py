@@ -16,6 +16,9 @@ Example::
                    keep: 0.5, discard_cloudy: true}
       storage: {capacity: 64 GB, policy: drop-oldest}
       strategies: [raw, filter, infer, hybrid]
+      relays:                       # optional GEO data relays (EDRS-like)
+        - {name: EDRS-A, longitude: 9 deg, ground_station: Redu, rate: 1.8 Gbps}
+      station_target: {latency: 1 h, percentile: 95}   # optional: stations needed
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from orbitgrid.network.config import RateBps
 from orbitgrid.units import AngleDeg, DurationS, Fraction, LengthKm, SizeBytes
 
 Strategy = Literal["raw", "filter", "infer", "hybrid"]
@@ -37,6 +41,11 @@ MAX_FLOPS_PER_TILE = 1e18
 MAX_STORAGE_BYTES = 1e15
 MAX_REGIONS = 1000
 MAX_SENSORS = 100
+MAX_RELAYS = 100
+# A GEO laser terminal reaches a LEO user out to ~45,000 km (EDRS LCT: Böhmer et al., Proc.
+# SPIE 8246, 2012: 1.8 Gbit/s LEO–GEO over up to 45,000 km).
+EDRS_LCT_RANGE_KM = 45_000.0
+EDRS_LCT_RATE_BPS = 1.8e9
 
 
 class _OModel(BaseModel):
@@ -155,6 +164,38 @@ class Storage(_OModel):
     policy: StoragePolicy = "drop-oldest"
 
 
+class Relay(_OModel):
+    """A geostationary data-relay satellite (EDRS-like, docs/observation.md "GEO relay").
+
+    Sits at ``longitude`` on the geostationary ring (42,164 km from the Earth's centre, fixed
+    in the Earth frame). A satellite reaches it by laser at ``rate`` while the line of sight
+    clears the Earth by ``grazing_altitude`` and the range is ≤ ``max_range``; it has
+    ``terminals`` laser terminals (each serves one satellite for a whole visibility window).
+    It forwards to ``ground_station`` (a ``network`` endpoint that must see it above its
+    elevation mask) over a feeder link of ``feeder_rate``, available all the time.
+    Defaults: the EDRS laser terminal (1.8 Gbit/s to 45,000 km; Böhmer et al., SPIE 8246).
+    """
+
+    name: Name
+    longitude_deg: AngleDeg = Field(alias="longitude", ge=-180, le=360)
+    ground_station: str = Field(min_length=1, max_length=200)
+    rate_bps: RateBps = Field(alias="rate", default=EDRS_LCT_RATE_BPS)
+    feeder_rate_bps: RateBps = Field(alias="feeder_rate", default=EDRS_LCT_RATE_BPS)
+    max_range_km: LengthKm = Field(alias="max_range", default=EDRS_LCT_RANGE_KM, gt=0,
+                                   le=200_000)  # fmt: skip
+    grazing_altitude_km: LengthKm = Field(alias="grazing_altitude", default=80.0, ge=0, le=1000)
+    terminals: int = Field(default=1, ge=1, le=100)
+
+
+class StationTarget(_OModel):
+    """Ask for the number of ground stations needed so that the ``percentile`` of
+    capture-to-ground latency (every bundle made; one not delivered counts as infinitely late)
+    is ≤ ``latency`` (docs/observation.md "Ground stations needed")."""
+
+    latency_s: DurationS = Field(alias="latency", gt=0)
+    percentile: float = Field(default=95.0, gt=0, le=100)
+
+
 class ObservationConfig(_OModel):
     """The ``observation:`` section (module docstring).
 
@@ -171,6 +212,8 @@ class ObservationConfig(_OModel):
     ground_stations: list[str] | None = Field(default=None, max_length=10_000)
     window_s: DurationS = Field(alias="window", default=60.0, gt=0, le=86400)
     deadline_s: DurationS | None = Field(alias="deadline", default=None, gt=0)
+    relays: list[Relay] = Field(default_factory=list, max_length=MAX_RELAYS)
+    station_target: StationTarget | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> ObservationConfig:
@@ -185,4 +228,7 @@ class ObservationConfig(_OModel):
         shells = [s.shell for s in self.sensors]
         if len(set(shells)) != len(shells):
             raise ValueError(f"one sensor per shell; repeated: {shells}")
+        relays = [r.name for r in self.relays]
+        if len(set(relays)) != len(relays):
+            raise ValueError(f"relay names repeat: {relays}")
         return self

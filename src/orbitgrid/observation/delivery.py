@@ -217,10 +217,13 @@ def simulate(
     policy: str,
     result_bytes: float,
     deadline_s: float | None,
+    sample_windows: np.ndarray | None = None,
 ) -> Outcome:
     """Walk the windows for one strategy (module docstring). ``capacity_tiles [window,
     satellite]``: tiles the delivered compute can process in each window (onboard strategies
-    only). Satellite ``i`` is contact-plan node ``i``."""
+    only). Satellite ``i`` is contact-plan node ``i``. ``sample_windows``: windows at which
+    each satellite's bytes on board are kept (``extra["backlog_samples"] [sample,
+    satellite]``, after admission), e.g. those holding the stored steps."""
     router = CgrRouter(plan, stations, horizon_s=horizon_s)
     n_windows = max(1, int(np.ceil(horizon_s / window_s)))
     pool = _Pool()
@@ -232,6 +235,8 @@ def simulate(
     credit = np.zeros(n_satellites)
     backlog = np.zeros(n_windows)
     backlog_max = np.zeros(n_satellites)
+    samples = np.zeros(0, np.int64) if sample_windows is None else np.asarray(sample_windows)
+    backlog_samples = np.zeros((len(samples), n_satellites))
     onboard = strategy != "raw"
     window_of_tile = np.minimum((tiles.capture_s // window_s).astype(np.int64), n_windows - 1)
     tile_bounds = np.searchsorted(window_of_tile, np.arange(n_windows + 1))
@@ -312,10 +317,13 @@ def simulate(
         per_sat = np.bincount(pool.a["sat"], weights=pool.a["size"], minlength=n_satellites)
         backlog[k] = per_sat.sum()
         np.maximum(backlog_max, per_sat, out=backlog_max)
+        backlog_samples[samples == k] = per_sat
 
-    return _outcome(strategy, tiles, bundles, pool, tile_processed, tile_dropped,
-                    bundle_dropped, backlog, backlog_max,
-                    router.booked_bytes.copy())  # fmt: skip
+    outcome = _outcome(strategy, tiles, bundles, pool, tile_processed, tile_dropped,
+                       bundle_dropped, backlog, backlog_max,
+                       router.booked_bytes.copy())  # fmt: skip
+    outcome.extra["backlog_samples"] = backlog_samples
+    return outcome
 
 
 def _process(strategy, k, t0, window_s, pool, capacity_tiles, credit, tile_processed, tiles,

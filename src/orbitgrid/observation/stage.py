@@ -6,9 +6,11 @@ captures (``sensors.capture_chunk``: ground track, daylight, land, regions) and 
 accelerators can process in each admission window, ``Σ_steps installed dense FLOP/s ×
 utilisation × compute_fraction × step / flops_per_tile``, with ``compute_fraction`` the
 operations stage's delivered share at every step (eclipse, heat and battery limits; the
-engine builds ``OperationsStage(every_step=True)`` when this section is present). Delivery
-over the contact plan happens once the run's contacts are known, in the summary's
-``analysis`` (``summary.ObservationSummary``).
+engine builds ``OperationsStage(every_step=True)`` when this section is present); the laser
+windows to GEO relays (``relay.RelayLog``, Earth-fixed positions from the GMST rotation); and
+the sub-satellite points at the stored steps (``output.every``), where the report maps the
+data waiting on board. Delivery over the contact plan happens once the run's contacts are
+known, in the summary's ``analysis`` (``summary.ObservationSummary``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import numpy as np
 
 from orbitgrid.contract import Arrays, Chunk
 from orbitgrid.errors import ScenarioError
-from orbitgrid.observation.sensors import capture_chunk, sensor_arrays
+from orbitgrid.observation.sensors import capture_chunk, sensor_arrays, subpoints_deg
+from orbitgrid.orbits.frames import inertial_to_ecef_km
+from orbitgrid.orbits.timescale import gmst_rad
 from orbitgrid.plan import Plan
 
 
@@ -47,6 +51,7 @@ class ObservationStage:
             plan.orbital_period_s,
         )
         self.summary = None
+        self.stride = plan.scenario.output_stride
         step_s = plan.scenario.time.step_s
         self.window_s = max(config.window_s, step_s)
         self.n_windows = max(1, int(np.ceil(plan.step_count * step_s / self.window_s)))
@@ -83,4 +88,13 @@ class ObservationStage:
         window = np.minimum((chunk.t_s // self.window_s).astype(np.int64), self.n_windows - 1)
         if self.summary is not None:
             self.summary.fold(chunk, captures, window, capacity)
+            position = arrays["position_km"]
+            # Chunks start on the output stride, so the stored steps are every stride-th.
+            stored = slice(0, None, self.stride)
+            lat, lon = subpoints_deg(position[stored], chunk.jd_whole[stored],
+                                     chunk.jd_fraction[stored])  # fmt: skip
+            self.summary.fold_positions(chunk.t_s[stored], lat, lon)
+            if self.summary.relay_log is not None:
+                gmst = gmst_rad(chunk.jd_whole, chunk.jd_fraction)
+                self.summary.relay_log.update(chunk.t_s, inertial_to_ecef_km(position, gmst))
         return {}, carry

@@ -2,13 +2,16 @@
 once the run's contacts are known — delivers every strategy's products over the contact plan
 (``delivery.simulate``) and reports, per strategy and per satellite, bytes captured,
 processed, stored, dropped, downlinked and relayed, the backlog over time, capture-to-ground
-and capture-to-insight percentiles, onboard energy and ground-station hours.
+and capture-to-insight percentiles, onboard energy and ground-station hours (with each
+station's antennas), bytes through GEO relays, and — with ``station_target`` — the number of
+ground stations each strategy needs for a latency target (``stations.py``).
 
 Outputs: ``summary.json`` → ``observation``; ``observation.csv`` (one row per strategy ×
 satellite, and a ``total`` row per strategy); ``observation_backlog.csv`` (bytes on board per
 admission window and strategy); ``observation_bundles.parquet`` (every bundle with its
 outcome and times; DuckDB reads it: ``select strategy, count(*) from
-'observation_bundles.parquet' group by all``).
+'observation_bundles.parquet' group by all``); ``observation_backlog_map.parquet`` (bytes
+on board per satellite at each stored step with its sub-satellite point: where data waits).
 
 Byte accounting per satellite and strategy (tested): captured = delivered + stored + dropped
 + reduced, where *reduced* = raw bytes processed − product bytes made (what onboard
@@ -26,8 +29,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from orbitgrid.contract import Arrays, Chunk
-from orbitgrid.errors import ScenarioError
-from orbitgrid.network.contact_plan import KIND_GSL_DOWN, contact_plan_from_table
+from orbitgrid.network.contact_plan import KIND_GSL_DOWN
+from orbitgrid.observation.contacts import delivery_plan, restrict_to_stations
 from orbitgrid.observation.delivery import (
     KEPT,
     OUT_DELIVERED,
@@ -41,13 +44,15 @@ from orbitgrid.observation.delivery import (
     Tiles,
     simulate,
 )
+from orbitgrid.observation.relay import RelayLog
+from orbitgrid.observation.stations import greedy_order, station_windows, stations_needed
 from orbitgrid.plan import Plan
 
 PERCENTILES = (50.0, 95.0, 99.0)
 INSIGHT_PRODUCT = {"raw": RAW, "filter": KEPT, "infer": RESULT, "hybrid": RESULT}
 BYTE_FIGURES = (
     "captured_bytes", "processed_bytes", "made_bytes", "delivered_bytes", "stored_bytes",
-    "dropped_bytes", "reduced_bytes", "downlinked_bytes", "relayed_bytes",
+    "dropped_bytes", "reduced_bytes", "downlinked_bytes", "relayed_bytes", "geo_relayed_bytes",
 )  # fmt: skip
 TILE_FIGURES = ("captured_tiles", "tiles_delivered", "tiles_filtered_out", "tiles_stored",
                 "tiles_dropped")  # fmt: skip
@@ -67,6 +72,15 @@ class ObservationSummary:
         self._rows: list[dict[str, Any]] = []
         self._satellite_names = [str(n) for n in plan.satellite_names]
         self._node_names: list[str] = []
+        self._positions: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        n_endpoints = len(stage.network_stage.endpoints)
+        self.relay_log = (
+            RelayLog(plan.satellite_count, list(self.config.relays),
+                     plan.satellite_count + n_endpoints, plan.scenario.time.step_s)
+            if self.config.relays
+            else None
+        )  # fmt: skip
+        self.delivery = None
 
     def fold(self, chunk: Chunk, captures, window: np.ndarray, capacity: np.ndarray) -> None:
         """Keep a chunk's tiles and add its processing capacity to each admission window."""
@@ -83,6 +97,10 @@ class ObservationSummary:
         self.imaged_km2 += captures.imaged_km2
         starts = np.r_[0, np.flatnonzero(np.diff(window)) + 1]
         self.capacity_tiles[window[starts]] += np.add.reduceat(capacity, starts, axis=0)
+
+    def fold_positions(self, t_s: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> None:
+        """Keep the sub-satellite points ``[time, satellite]`` at the stored steps."""
+        self._positions.append((t_s, lat.astype(np.float32), lon.astype(np.float32)))
 
     def update(self, plan: Plan, chunk: Chunk, arrays: Arrays) -> None:
         """Nothing: the stage folds each chunk itself (``fold``)."""
@@ -115,33 +133,13 @@ class ObservationSummary:
         )
 
     def contact_plan(self, plan: Plan):
-        """The run's contact plan (downlinks and ISLs from the network stage's windows) and
-        the node ids of the receiving ground stations."""
-        network = self.stage.network_stage
-        endpoints = network.endpoints
-        names = [str(n) for n in endpoints.name]
-        kinds = [str(k) for k in endpoints.kind]
-        self._node_names = [*self._satellite_names, *names]
-        table = network.summary.contacts.finish()
-        contact_plan = contact_plan_from_table(
-            table, len(names), gsl_direction="down", node_names=self._node_names
-        )
-        wanted = self.config.ground_stations
-        chosen = (
-            [i for i, k in enumerate(kinds) if k == "ground_station"]
-            if wanted is None
-            else [names.index(n) for n in wanted if n in names]
-        )
-        missing = [] if wanted is None else [n for n in wanted if n not in names]
-        if missing or not chosen:
-            raise ScenarioError(
-                f"observation.ground_stations: {missing or 'none'} among the network "
-                f"endpoints ({', '.join(names)}); name endpoints, or give some kind: "
-                "ground_station",
-                path="observation.ground_stations",
-                value=wanted,
-            )
-        return contact_plan, np.array(chosen, dtype=np.int64) + plan.satellite_count
+        """The run's contact plan (downlinks after antenna allocation, ISLs, GEO relays;
+        ``contacts.delivery_plan``) and the node ids of the receiving ground stations."""
+        horizon_s = plan.step_count * plan.scenario.time.step_s
+        self.delivery = delivery_plan(self.config, self.stage.network_stage,
+                                      self._satellite_names, self.relay_log, horizon_s)  # fmt: skip
+        self._node_names = self.delivery.node_names
+        return self.delivery.plan, self.delivery.stations
 
     def analysis(self, plan: Plan, summary: dict[str, Any]) -> dict[str, Any]:
         """Deliver every strategy over the run's contact plan and compute the figures."""
@@ -155,26 +153,34 @@ class ObservationSummary:
         result_bytes = processing.result_size_bytes if processing is not None else 0.0
         strategies: dict[str, Any] = {}
         self._rows = []
-        for strategy in self.config.strategies:
-            outcome = simulate(
+        sample_t = self.sample_times_s()
+        samples = np.minimum((sample_t // self.stage.window_s).astype(np.int64),
+                             self.stage.n_windows - 1)  # fmt: skip
+
+        def deliver(strategy: str, over, to, sample_windows=None) -> Outcome:
+            return simulate(
                 strategy,
                 tiles,
                 None if strategy == "raw" else self.capacity_tiles,
                 plan.satellite_count,
                 self.stage.window_s,
                 horizon_s,
-                contact_plan,
-                stations,
+                over,
+                to,
                 storage.capacity_bytes,
                 storage.policy,
                 result_bytes,
                 self.config.deadline_s,
+                sample_windows,
             )
+
+        for strategy in self.config.strategies:
+            outcome = deliver(strategy, contact_plan, stations, samples)
             self.outcomes[strategy] = outcome
             per_sat = per_satellite_figures(outcome, tiles, contact_plan, plan, self)
             totals = {k: float(v.sum()) for k, v in per_sat.items()}
             totals.update(_latencies(outcome, tiles))
-            totals.update(_station_hours(outcome, contact_plan))
+            totals.update(_station_hours(outcome, contact_plan, self._node_names))
             totals["backlog_max_bytes"] = float(outcome.backlog_bytes.max(initial=0.0))
             totals["backlog_end_bytes"] = float(outcome.backlog_bytes[-1])
             totals["satellite_backlog_max_bytes"] = float(outcome.backlog_max_bytes.max())
@@ -193,14 +199,24 @@ class ObservationSummary:
             figures["downlink_reduction"] = raw_made / made if raw_made and made > 0 else None
         gsl = contact_plan.kind == KIND_GSL_DOWN
         passes = contact_plan.duration_s[gsl]
+        delivery = self.delivery
+        extra: dict[str, Any] = {}
+        if self.config.station_target is not None:
+            extra["stations_needed"] = self._stations_needed(deliver, tiles)
+        if self.config.relays:
+            extra["relays"] = _relay_figures(self.config.relays, delivery, self.outcomes)
         return {
-            "observation": {
+            "observation": extra
+            | {
                 "satellites_with_sensors": int(self.stage.sensors.has_sensor.sum()),
                 "tiles_captured": len(tiles),
                 "imaged_km2": float(self.imaged_km2.sum()),
                 "window_s": self.stage.window_s,
                 "ground_stations": [self._node_names[i] for i in stations],
+                "antennas": delivery.station_antennas,
                 "passes": {
+                    "visible_count": delivery.visible_passes,
+                    "visible_contact_hours": delivery.visible_contact_hours,
                     "count": int(gsl.sum()),
                     "duration_p50_s": _percentile(passes, 50.0),
                     "volume_p50_bytes": _percentile(contact_plan.volume_bytes[gsl], 50.0),
@@ -208,6 +224,37 @@ class ObservationSummary:
                 },
                 "strategies": strategies,
             }
+        }
+
+    def sample_times_s(self) -> np.ndarray:
+        """Times of the stored steps whose sub-satellite points were kept, s."""
+        return np.concatenate([p[0] for p in self._positions]) if self._positions else np.zeros(0)
+
+    def _stations_needed(self, deliver, tiles: Tiles) -> dict[str, Any]:
+        """Ground stations each strategy needs for ``station_target`` (``stations.py``)."""
+        target = self.config.station_target
+        d = self.delivery
+        n = len(self._satellite_names)
+        windows = station_windows(d.plan, d.stations, d.relay_nodes, d.relay_station, n)
+        order, covered = greedy_order(windows)
+
+        def latency_of(first_k: np.ndarray, strategy: str) -> np.ndarray:
+            keep = d.stations[first_k]
+            o = deliver(strategy, restrict_to_stations(d, keep), keep)
+            return o.bundle_delivered_s - tiles.capture_s[o.bundle_tile]
+
+        needed, tried = stations_needed(order, list(self.config.strategies), latency_of,
+                                        target.latency_s, target.percentile)  # fmt: skip
+        return {
+            "latency_target_s": target.latency_s,
+            "percentile": target.percentile,
+            "metric": "capture_to_ground, undelivered bundles count as infinitely late",
+            "order": [self._node_names[d.stations[i]] for i in order],
+            "covered_hours": [c / 3600.0 for c in covered],
+            "needed": needed,
+            "latency_at_k_s": [
+                {k: (v if np.isfinite(v) else None) for k, v in t.items()} for t in tried
+            ],
         }
 
     def write(self, folder: Path) -> None:
@@ -231,6 +278,32 @@ class ObservationSummary:
             tmp = folder / ".observation_bundles.parquet.tmp"
             pq.write_table(table, tmp)
             os.replace(tmp, folder / "observation_bundles.parquet")
+            if self._positions:
+                tmp = folder / ".observation_backlog_map.parquet.tmp"
+                pq.write_table(self.backlog_map_table(), tmp)
+                os.replace(tmp, folder / "observation_backlog_map.parquet")
+
+    def backlog_map_table(self) -> pa.Table:
+        """Bytes on board per strategy, stored step and satellite with the sub-satellite
+        point (satellites with a sensor only): where data waits."""
+        t = self.sample_times_s()
+        lat = np.concatenate([p[1] for p in self._positions])
+        lon = np.concatenate([p[2] for p in self._positions])
+        sensed = np.flatnonzero(self.stage.sensors.has_sensor)
+        names = np.asarray(self._satellite_names, dtype=object)
+        parts = []
+        for strategy, o in self.outcomes.items():
+            held = o.extra["backlog_samples"][:, sensed]
+            n_t = held.shape[0]
+            parts.append(pa.table({
+                "strategy": pa.array([strategy] * held.size, pa.string()),
+                "time_s": pa.array(np.repeat(t[:n_t], len(sensed))),
+                "satellite": pa.array(np.tile(names[sensed], n_t)),
+                "latitude_deg": pa.array(lat[:n_t][:, sensed].ravel()),
+                "longitude_deg": pa.array(lon[:n_t][:, sensed].ravel()),
+                "backlog_bytes": pa.array(held.ravel()),
+            }))  # fmt: skip
+        return pa.concat_tables(parts)
 
 
 def per_satellite_figures(outcome: Outcome, tiles: Tiles, contact_plan, plan: Plan, summary):
@@ -270,6 +343,10 @@ def per_satellite_figures(outcome: Outcome, tiles: Tiles, contact_plan, plan: Pl
     figures["downlinked_bytes"] = by_sat(hop_from[down], hop_size[down])
     relay = (hop_from != sat[o.hop_bundle]) & (hop_from < n)
     figures["relayed_bytes"] = by_sat(hop_from[relay], hop_size[relay])
+    # Bytes each satellite sent up to a GEO relay (any node past the ground endpoints).
+    relay_nodes = summary.delivery.relay_nodes if summary.delivery is not None else []
+    geo = (hop_from < n) & np.isin(contact_plan.to_node[o.hop_contact], relay_nodes)
+    figures["geo_relayed_bytes"] = by_sat(hop_from[geo], hop_size[geo])
     # Tile outcomes, through the product that carries each tile's insight.
     insight = INSIGHT_PRODUCT[o.strategy]
     carrier = o.bundle_product == insight
@@ -307,18 +384,46 @@ def _latencies(outcome: Outcome, tiles: Tiles) -> dict[str, float | None]:
     return out
 
 
-def _station_hours(outcome: Outcome, contact_plan) -> dict[str, float]:
-    """Hours of ground-station contact used (booked downlink volume at each pass's rate) and
-    needed to move every product made at the mean downlink rate."""
+def _station_hours(outcome: Outcome, contact_plan, node_names) -> dict[str, Any]:
+    """Hours of ground-station contact used (booked downlink volume at each pass's rate, in
+    total and per station: antenna-hours, since each tracked pass holds one dish) and needed
+    to move every product made at the mean downlink rate."""
     gsl = contact_plan.kind == KIND_GSL_DOWN
     rate = contact_plan.rate_bps[gsl]
     used_s = outcome.booked_bytes[gsl] * 8.0 / rate
     mean_rate = float(np.average(rate, weights=contact_plan.duration_s[gsl])) if gsl.any() else 0
     made = float(outcome.bundle_size.sum())
+    station = contact_plan.to_node[gsl]
+    per_station = np.bincount(station, weights=used_s, minlength=contact_plan.n_nodes)
     return {
         "station_hours_used": float(used_s.sum() / 3600.0),
+        "station_hours_used_by_station": {
+            node_names[i]: float(per_station[i] / 3600.0) for i in np.unique(station)
+        },
         "station_hours_needed": made * 8.0 / mean_rate / 3600.0 if mean_rate else float("nan"),
     }
+
+
+def _relay_figures(relays, delivery, outcomes: dict[str, Outcome]) -> list[dict[str, Any]]:
+    """Per relay: its laser contacts and hours, and per strategy the bytes it carried."""
+    plan = delivery.plan
+    out = []
+    for relay, node in zip(relays, delivery.relay_nodes, strict=True):
+        laser = plan.to_node == node
+        carried = {
+            s: float(np.bincount(plan.to_node[o.hop_contact] == node,
+                                 weights=o.bundle_size[o.hop_bundle], minlength=2)[1])
+            for s, o in outcomes.items()
+        }  # fmt: skip
+        out.append({
+            "name": relay.name,
+            "longitude_deg": relay.longitude_deg,
+            "ground_station": relay.ground_station,
+            "laser_contacts": int(laser.sum()),
+            "laser_hours": float(plan.duration_s[laser].sum() / 3600.0),
+            "carried_bytes": carried,
+        })  # fmt: skip
+    return out
 
 
 def bundles_table(outcomes, tiles: Tiles, satellite_names, node_names) -> pa.Table:

@@ -13,7 +13,8 @@ test_czml_accuracy.py`` checks this as Cesium interpolates); samples whose propa
 tracks crossing ±180° interpolate correctly.
 
 Ground endpoints are all of the scenario's network endpoints, inline and from
-``endpoint_files`` (``RunFolder.ground_stations``). Routed links come from ``paths.csv``: a
+``endpoint_files`` (``RunFolder.ground_stations``). Routed links come from the path log
+(``paths.parquet`` or ``paths.csv``): a
 pair's path is in use from its row's time to the pair's next row (or the end of the run), and
 each hop of it (satellite–satellite or endpoint–satellite) is one link. Each distinct link is
 one packet (``link/<id a>|<id b>``) whose polyline references the two node packets' positions
@@ -27,11 +28,10 @@ clipped to the scene's window: the paths in use at its start are drawn from ther
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import gzip
 import itertools
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,8 +43,13 @@ from czml3.enums import ArcTypes, ClockRanges, ClockSteps, InterpolationAlgorith
 from czml3.properties import Polyline, PolylineMaterial, PositionList, SolidColorMaterial
 from czml3.types import TimeInterval, TimeIntervalCollection
 
-from orbitgrid.errors import OrbitgridError
-from orbitgrid.network.paths import PATH_SEPARATOR, path_log_file
+from orbitgrid.network.paths import (
+    PATH_SEPARATOR,
+    PATH_TEXT_TYPES,
+    PATH_TIMES,
+    path_log_file,
+)
+from orbitgrid.network.tables import iter_batches
 from orbitgrid.report.figures import COLORS
 from orbitgrid.report.runfolder import RunFolder, load_run, write_atomic
 from orbitgrid.report.scene import (
@@ -214,7 +219,7 @@ def link_intervals(
     """Seconds since ``run_start`` in which each link (pair of packet ids) is routed, within
     ``window_s`` (seconds since ``run_start``).
 
-    ``paths.csv`` is streamed in its order (time order, as the network stage writes it): a
+    The path log is streamed in its order (time order, as the network stage writes it): a
     pair's path is in use from its row's time until the pair's next row, or the end of the
     window. Rows before the window only say which path each pair uses when the window opens;
     reading stops at the window's end. Links with a node that has no packet are left out; a
@@ -223,13 +228,12 @@ def link_intervals(
     which every open interval ends, and links first used at the cut are dropped. If the paths at
     the window's first time alone would exceed ``max_links``, the pairs that do not fit (in file
     order) are left out for the whole window and the others cut as above. Empty when the run
-    has no ``paths.csv``.
+    has no path log.
     """
     path = path_log_file(run.path)
     if path is None:
         return {}
     lo_s, hi_s = window_s
-    seconds: dict[str, float] = {}
     before: dict[tuple[str, str], list[tuple[str, str]]] = {}  # paths in use at lo_s
     in_use: dict[tuple[str, str], tuple[float, list[tuple[str, str]]]] = {}
     raw: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -267,39 +271,20 @@ def link_intervals(
         return going
 
     opened = False
-    try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"time_utc", "src", "dst", "path"} - set(reader.fieldnames or [])
-            if missing:
-                raise ValueError(f"missing column(s) {', '.join(sorted(missing))}")
-            for row in reader:
-                stamp = row["time_utc"]
-                if stamp not in seconds:
-                    elapsed = np.datetime64(stamp.removesuffix("Z"), "ns") - run_start
-                    seconds[stamp] = float(elapsed / np.timedelta64(1, "s"))
-                t = seconds[stamp]
-                if t >= hi_s:
-                    break
-                pair = (row["src"], row["dst"])
-                links = _hops(row["path"] or "", node_ids)
-                if t < lo_s:
-                    before[pair] = links
-                    continue
-                if not opened:
-                    opened = True
-                    if not open_window():
-                        break
-                if not use(t, pair, links):
-                    break
+    for t, pair, links in _path_rows(path, run_start, node_ids):
+        if t >= hi_s:
+            break
+        if t < lo_s:
+            before[pair] = links
+            continue
         if not opened:
-            open_window()
-    except (OSError, ValueError) as exc:
-        raise OrbitgridError(
-            f"cannot read {path}: {exc}; expected the network stage's path log with columns "
-            "time_utc, src, dst, rtt_ms, hops, path"
-        ) from exc
+            opened = True
+            if not open_window():
+                break
+        if not use(t, pair, links):
+            break
+    if not opened:
+        open_window()
     cut_s = state["cut_s"]
     for start_s, links in in_use.values():
         for link in links:
@@ -319,8 +304,22 @@ def link_intervals(
     return merged
 
 
+def _path_rows(
+    path: Path, run_start: np.datetime64, node_ids: dict[str, str]
+) -> Iterator[tuple[float, tuple[str, str], list[tuple[str, str]]]]:
+    """``(seconds since run_start, (src, dst), links)`` of each row of the path log, in file
+    order, a record batch at a time (the caller stops at the window's end)."""
+    columns = ("time_utc", "src", "dst", "path")
+    for batch in iter_batches(path, columns, timestamps=PATH_TIMES, types=PATH_TEXT_TYPES):
+        elapsed = batch.column(0).to_numpy().astype("datetime64[ns]") - run_start
+        seconds = (elapsed / np.timedelta64(1, "s")).tolist()
+        pairs = zip(batch.column(1).to_pylist(), batch.column(2).to_pylist(), strict=True)
+        for t, pair, nodes in zip(seconds, pairs, batch.column(3).to_pylist(), strict=True):
+            yield t, pair, _hops(nodes or "", node_ids)
+
+
 def _hops(path: str, node_ids: dict[str, str]) -> list[tuple[str, str]]:
-    """The links ``(id a, id b)``, ``a < b``, of a ``paths.csv`` path with known nodes."""
+    """The links ``(id a, id b)``, ``a < b``, of a path-log path with known nodes."""
     ids = [node_ids.get(n) for n in path.split(PATH_SEPARATOR)] if path else []
     return [
         (a, b) if a < b else (b, a)

@@ -1,6 +1,7 @@
 """``orbitgrid export ion``: a run's contact windows as an ION-DTN contact plan.
 
-Reads ``RUN_DIR/contacts.csv`` (written by runs with a ``network:`` section, see
+Reads the run's contact table (``RUN_DIR/contacts.parquet``, or ``contacts.csv`` with
+``network.tables: csv``; written by runs with a ``network:`` section, see
 ``orbitgrid.network.contact_log``) and writes the windows with
 ``orbitgrid.network.contacts.ion_contact_plan`` (ionrc(5): ``a contact`` both ways with the
 window's mean rate in bytes/s, ``a range`` with the light time in whole seconds), relative to
@@ -11,7 +12,7 @@ dataset's ``path_node`` (satellite ``i`` → ``i``, endpoint ``e`` → ``S + e``
 satellites). So satellites are ``1 … S`` in the run's satellite order and endpoints
 ``S + 1 … S + E`` in endpoint order (inline endpoints, then endpoint files, as listed); +1
 because ipn node 0 is reserved (``ipn:0.0`` is the null endpoint). The numbers are stable for a
-given scenario and match paths.csv and ``path_node``. The plan starts with a comment block
+given scenario and match the path log and ``path_node``. The plan starts with a comment block
 naming every node it uses, and ``<out stem>_nodes.csv`` (``node,name,kind,orbitgrid_node``)
 holds the same table for scripts.
 """
@@ -26,10 +27,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from orbitgrid.errors import OrbitgridError
-from orbitgrid.network.contact_log import CONTACTS_FILE
+from orbitgrid.network.contact_log import (
+    CONTACT_TEXT_TYPES,
+    CONTACT_TIMES,
+    CONTACTS_STEM,
+    contacts_file,
+)
 from orbitgrid.network.contacts import ContactWindows, ion_contact_plan
+from orbitgrid.network.tables import read_table
 from orbitgrid.report.runfolder import RunFolder, load_run, write_atomic
 
 ION_PLAN_NAME = "ion.ionrc"
@@ -78,42 +86,46 @@ def _reference_time(run: RunFolder) -> dt.datetime:
 
 
 def _read_contacts(path: Path, kind: str) -> dict[str, np.ndarray]:
-    """The columns ION needs, for the rows of ``kind``; errors name the file and line."""
-    columns: dict[str, list] = {name: [] for name in _NEEDED}
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in _NEEDED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise OrbitgridError(
-                f"{path} lacks column(s) {', '.join(missing)}; expected the contacts.csv of "
-                f"`orbitgrid run` with columns {', '.join(_NEEDED)}"
-            )
-        for line, row in enumerate(reader, start=2):
-            if kind != "all" and row["kind"] != kind:
-                continue
-            try:
-                values = {
-                    "kind": row["kind"],
-                    "a": row["a"],
-                    "b": row["b"],
-                    "a_node": int(row["a_node"]),
-                    "b_node": int(row["b_node"]),
-                    **{c: float(row[c]) for c in _NEEDED[5:]},
-                }
-            except (TypeError, ValueError) as exc:
-                raise OrbitgridError(f"{path}, line {line}: {exc}; expected numbers") from exc
-            if values["kind"] not in ("gsl", "isl"):
-                raise OrbitgridError(
-                    f"{path}, line {line}: kind {values['kind']!r}; expected gsl or isl"
-                )
-            if np.isnan(values["mean_rate_bps"]):
-                raise OrbitgridError(
-                    f"{path}, line {line}: the {values['kind']} window {values['a']}–"
-                    f"{values['b']} has no mean_rate_bps; ION contacts need a rate"
-                )
-            for name, value in values.items():
-                columns[name].append(value)
-    return {name: np.asarray(values) for name, values in columns.items()}
+    """The columns ION needs, for the rows of ``kind``; errors name the file and the CSV line
+    (or the Parquet row)."""
+    types = CONTACT_TEXT_TYPES | {"a_node": pa.int64(), "b_node": pa.int64()}
+    types |= {name: pa.float64() for name in _NEEDED[5:]}
+    try:
+        table = read_table(path, _NEEDED, timestamps=CONTACT_TIMES, types=types)
+    except OrbitgridError as exc:
+        raise OrbitgridError(
+            f"{exc}; expected the contacts table of `orbitgrid run` with columns "
+            f"{', '.join(_NEEDED)}"
+        ) from None
+    columns = {name: table[name].to_numpy(zero_copy_only=False) for name in _NEEDED}
+    kinds = columns["kind"]
+
+    def where(row: int) -> str:
+        # The CSV line (the header is line 1) or the Parquet row, counted from 1.
+        return (
+            f"{path}, line {row + 2}"
+            if path.name.endswith((".csv", ".csv.gz"))
+            else (f"{path}, row {row + 1}")
+        )
+
+    bad_kind = np.flatnonzero(~np.isin(kinds, ["gsl", "isl"]))
+    if bad_kind.size:
+        row = int(bad_kind[0])
+        raise OrbitgridError(f"{where(row)}: kind {kinds[row]!r}; expected gsl or isl")
+    for name in ("a_node", "b_node"):
+        if table[name].null_count:
+            row = int(np.flatnonzero(table[name].is_null().to_numpy(zero_copy_only=False))[0])
+            raise OrbitgridError(f"{where(row)}: no {name}; expected a node number")
+    rate = np.asarray(columns["mean_rate_bps"], dtype=np.float64)
+    no_rate = np.flatnonzero(np.isnan(rate))
+    if no_rate.size:
+        row = int(no_rate[0])
+        raise OrbitgridError(
+            f"{where(row)}: the {kinds[row]} window {columns['a'][row]}–{columns['b'][row]} has "
+            "no mean_rate_bps; ION contacts need a rate"
+        )
+    keep = np.ones(len(kinds), bool) if kind == "all" else kinds == kind
+    return {name: values[keep] for name, values in columns.items()}
 
 
 def _node_table(rows: dict[str, np.ndarray], path: Path) -> dict[int, tuple[str, str]]:
@@ -148,17 +160,18 @@ def export_ion(
     Raises
     ------
     OrbitgridError
-        Not a run folder, no ``contacts.csv`` (the run had no ``network:`` section), a
+        Not a run folder, no contact table (the run had no ``network:`` section), a
         malformed file, or a window without a rate.
     """
     if kind not in ION_KINDS:
         raise OrbitgridError(f"kind {kind!r} is not one of {', '.join(ION_KINDS)}")
     run = load_run(run_dir)
-    contacts = run.path / CONTACTS_FILE
-    if not contacts.is_file():
+    contacts = contacts_file(run.path)
+    if contacts is None:
         raise OrbitgridError(
-            f"{contacts} is missing: the ION export reads the contact windows that a run with a "
-            "`network:` section writes. Add a network section to the scenario and run it again"
+            f"{run.path / CONTACTS_STEM}.parquet (or .csv) is missing: the ION export reads "
+            "the contact windows that a run with a `network:` section writes. Add a network "
+            "section to the scenario and run it again"
         )
     reference = _reference_time(run)
     rows = _read_contacts(contacts, kind)

@@ -3,12 +3,13 @@
 Reads the network variables with dims ``time`` × ``src`` × ``dst`` that the network stage
 writes (``rtt_ms``, else ``latency_ms``; ``hop_count`` with -1 for no path). NaN means no path
 at that step. Pairs are unordered (``src`` before ``dst`` in endpoint order, as in
-``network_pairs.csv``); ``MAX_PAIRS`` are drawn: spread evenly over the range of median RTT
-when ``network_pairs.csv`` is there (so a 100-endpoint run shows its short, middle and long
+the pair table); ``MAX_PAIRS`` are drawn: spread evenly over the range of median RTT
+when the pair table is there (so a 100-endpoint run shows its short, middle and long
 pairs), else the first in endpoint order. Their series are read together in
 blocks of ``TIME_BLOCK`` steps, so memory is the drawn pairs' series, never the whole variable.
 
-When the run folder has ``network_pairs.csv`` (written by the network stage), the table shows
+When the run folder has the pair table (``network_pairs.parquet``, or ``.csv`` with
+``network.tables: csv``; written by the network stage), the table shows
 its per-pair statistics over the whole run (p50/p95/p99, reachability, path changes) and every
 figure shows the great-circle fibre RTT (``fibre_rtt_ms``) as the terrestrial reference; the
 headline gives the range of the pairs' own median and 95th-percentile RTT (``per_pair`` of
@@ -24,7 +25,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 
+from orbitgrid.errors import OrbitgridError
+from orbitgrid.network.paths import PAIRS_STEM
+from orbitgrid.network.tables import read_table, table_file
 from orbitgrid.report import formats
 from orbitgrid.report.decimate import DEFAULT_MAX_POINTS, bucket_envelope
 from orbitgrid.report.figures import (
@@ -54,6 +59,7 @@ PERCENTILES = (5, 25, 50, 75, 95)
 """Box plot statistics: whiskers at the 5th/95th percentiles, box at the quartiles."""
 
 PAIRS_CSV = "network_pairs.csv"
+"""The pair table as CSV (``network.tables: csv``); ``network_pairs.parquet`` by default."""
 
 
 def _variable(run: RunFolder) -> tuple[str, str]:
@@ -84,7 +90,7 @@ def _spread(items: list, count: int) -> list:
 
 
 def _drawn_pairs(run: RunFolder) -> list[tuple[str, str]]:
-    """The pairs drawn: spread over the range of median RTT from ``network_pairs.csv`` (in
+    """The pairs drawn: spread over the range of median RTT from the pair table (in
     ascending order), or the first ``MAX_PAIRS`` in endpoint order without it."""
     if "network.drawn_pairs" not in run.memo:
         pairs = _pairs(run)
@@ -104,7 +110,8 @@ def _choice(run: RunFolder, shown: list) -> str:
     _drawn_pairs(run)
     if run.memo["network.drawn_by_median"]:
         return (
-            "spread over the range of median RTT (network_pairs.csv; pairs never reached left out)"
+            f"spread over the range of median RTT ({_pairs_name(run)}; pairs never reached "
+            "left out)"
         )
     return "(the first in endpoint order)"
 
@@ -113,15 +120,23 @@ def _label(pair: tuple[str, str]) -> str:
     return f"{pair[0]} → {pair[1]}"
 
 
+def _pairs_name(run: RunFolder) -> str:
+    """The file name of the run's pair table, for captions."""
+    path = table_file(run.path, PAIRS_STEM)
+    return path.name if path is not None else f"{PAIRS_STEM}.parquet"
+
+
 def _pair_table(run: RunFolder) -> pd.DataFrame | None:
-    """``network_pairs.csv`` indexed by ``(src, dst)``, or None when absent or unreadable."""
+    """The pair table (``network_pairs.parquet`` or ``.csv``) indexed by ``(src, dst)``, or
+    None when absent or unreadable."""
     if "network.pairs_csv" not in run.memo:
         table = None
-        path = run.path / PAIRS_CSV
-        if path.is_file():
+        path = table_file(run.path, PAIRS_STEM)
+        if path is not None:
             try:
-                frame = pd.read_csv(path)
-            except (OSError, ValueError, pd.errors.ParserError):
+                types = {"src": pa.string(), "dst": pa.string()}
+                frame = read_table(path, types=types).to_pandas()
+            except OrbitgridError:
                 frame = None
             if frame is not None and {"src", "dst"} <= set(frame.columns):
                 frame["src"] = frame["src"].astype(str)
@@ -132,7 +147,7 @@ def _pair_table(run: RunFolder) -> pd.DataFrame | None:
 
 
 def _pair_value(table: pd.DataFrame | None, pair: tuple[str, str], column: str) -> float | None:
-    """A finite number of ``network_pairs.csv`` for ``pair`` (either order), else None."""
+    """A finite number of the pair table for ``pair`` (either order), else None."""
     if table is None or column not in table.columns:
         return None
     for key in (pair, pair[::-1]):
@@ -283,7 +298,7 @@ class NetworkSection:
         table = _pair_table(run)
         pairs = _pairs(run)
         if table is not None and "rtt_p50_ms" in table.columns:
-            # Hops of every pair from the run's own count (network_pairs.csv, hops_p50); the
+            # Hops of every pair from the run's own count (the pair table's hops_p50); the
             # drawn pairs' stored series only for a run written before it had the column.
             if "hops_p50" in table.columns:
                 hops = {p: _pair_value(table, p, "hops_p50") for p in pairs[:MAX_TABLE_ROWS]}
@@ -303,7 +318,7 @@ class NetworkSection:
                 for p in pairs[:MAX_TABLE_ROWS]
             ]
             header = ["pair", *(h for _, h in columns), "median hops"]
-            note = f"From {PAIRS_CSV}, over the whole run"
+            note = f"From {_pairs_name(run)}, over the whole run"
         else:
             rows = [
                 [_label(s["pair"]), s.get(50), s.get(95), s["reachability"], s.get("hops")]
@@ -360,7 +375,8 @@ class NetworkSection:
         )
         if fibre:
             caption += (
-                f" Red diamonds: the great-circle fibre reference ({PAIRS_CSV}, fibre_rtt_ms)."
+                " Red diamonds: the great-circle fibre reference "
+                f"({_pairs_name(run)}, fibre_rtt_ms)."
             )
         return ReportFigure("latency-distribution", fig, caption)
 
@@ -406,7 +422,9 @@ class NetworkSection:
             f"gaps: no path. {decimation[0].upper()}{decimation[1:]}."
         )
         if any_fibre:
-            caption += f" Dashed, in the pair's colour: its great-circle fibre RTT ({PAIRS_CSV})."
+            caption += (
+                f" Dashed, in the pair's colour: its great-circle fibre RTT ({_pairs_name(run)})."
+            )
         return ReportFigure("latency-timeseries", fig, caption)
 
 

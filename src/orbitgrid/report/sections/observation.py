@@ -1,8 +1,11 @@
 """Earth observation: per strategy, what reaches the ground and how fast — the comparison
-table, the backlog on board over the run and the capture-to-insight CDF per strategy.
+table, the backlog on board over the run, a map of where data waits (bytes on board at each
+satellite's sub-point at the stored steps), and capture-to-insight and capture-to-ground CDFs
+per strategy.
 
-Reads ``summary.json`` (``observation``), ``observation_backlog.csv`` and
-``observation_bundles.parquet`` (written by ``observation.summary``).
+Reads ``summary.json`` (``observation``), ``observation_backlog.csv``,
+``observation_backlog_map.parquet`` and ``observation_bundles.parquet`` (written by
+``observation.summary``).
 """
 
 from __future__ import annotations
@@ -12,15 +15,19 @@ import math
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pyarrow.parquet as pq
 
 from orbitgrid.report import formats
-from orbitgrid.report.figures import ReportFigure, color, new_figure, table_html
+from orbitgrid.report.figures import ReportFigure, color, map_layout, new_figure, table_html
 from orbitgrid.report.runfolder import RunFolder
 from orbitgrid.report.sections import HeadlineItem, SectionOutput, Shown
 
 CDF_POINTS = 400
 """Points per strategy on the capture-to-insight CDF (quantiles, evenly spaced)."""
+MAP_MAX_POINTS = 20_000
+"""Most markers per strategy on the map of where data waits (evenly spaced stored steps)."""
+INSIGHT = {"raw": "raw", "filter": "kept", "infer": "result", "hybrid": "result"}
 
 
 def minutes(value: float | None) -> str:
@@ -120,21 +127,74 @@ class ObservationSection:
                     line={"color": color(i)},
                 )
             figures.append(ReportFigure("backlog", fig, "Sum over satellites, per window."))
+        waiting = self._waiting_map(run)
+        if waiting is not None:
+            figures.append(waiting)
         bundles = run.path / "observation_bundles.parquet"
         if bundles.is_file():
             table = pq.read_table(
                 bundles, columns=["strategy", "product", "outcome", "capture_s", "delivered_s"]
             ).to_pandas()
-            fig = new_figure("Capture to insight", "delay (min)", "share of insights")
-            insight = {"raw": "raw", "filter": "kept", "infer": "result", "hybrid": "result"}
-            for i, (name, group) in enumerate(table.groupby("strategy", sort=False)):
-                mine = group[(group["product"] == insight.get(name, "raw"))
-                             & (group["outcome"] == "delivered")]  # fmt: skip
-                delay = ((mine["delivered_s"] - mine["capture_s"]) / 60).to_numpy()
-                if delay.size == 0:
-                    continue
-                q = np.linspace(0, 1, CDF_POINTS)
-                fig.add_scatter(x=np.quantile(delay, q), y=q, name=name,
-                                line={"color": color(i)})  # fmt: skip
-            figures.append(ReportFigure("insight-cdf", fig, "Delivered insight products only."))
+            delivered = table[table["outcome"] == "delivered"]
+            panels = (("insight-cdf", "Capture to insight", True),
+                      ("ground-cdf", "Capture to ground (every product)", False))  # fmt: skip
+            for key, title, insight_only in panels:
+                fig = new_figure(title, "delay (min)", "share of delivered products")
+                for i, (name, group) in enumerate(delivered.groupby("strategy", sort=False)):
+                    carrier = group["product"] == INSIGHT.get(name, "raw")
+                    mine = group[carrier] if insight_only else group
+                    delay = ((mine["delivered_s"] - mine["capture_s"]) / 60).to_numpy()
+                    if delay.size == 0:
+                        continue
+                    q = np.linspace(0, 1, CDF_POINTS)
+                    fig.add_scatter(x=np.quantile(delay, q), y=q, name=name,
+                                    line={"color": color(i)})  # fmt: skip
+                figures.append(ReportFigure(key, fig, "Delivered products only, per strategy."))
         return figures
+
+    def _waiting_map(self, run: RunFolder) -> ReportFigure | None:
+        """Bytes on board at each satellite's sub-point at the stored steps, one strategy
+        shown at a time: where data waits for a pass."""
+        path = run.path / "observation_backlog_map.parquet"
+        if not path.is_file():
+            return None
+        table = pq.read_table(path).to_pandas()
+        table = table[table["backlog_bytes"] > 0]
+        if table.empty:
+            return None
+        top_gb = float(table["backlog_bytes"].max()) / 1e9
+        fig = go.Figure()
+        for i, (name, group) in enumerate(table.groupby("strategy", sort=False)):
+            times = np.unique(group["time_s"].to_numpy())
+            stride = max(1, math.ceil(len(group) / MAP_MAX_POINTS))
+            shown = group[np.isin(group["time_s"], times[::stride])]
+            fig.add_trace(
+                go.Scattergeo(
+                    lat=shown["latitude_deg"].to_numpy(np.float32),
+                    lon=shown["longitude_deg"].to_numpy(np.float32),
+                    mode="markers",
+                    name=name,
+                    visible=True if i == 0 else "legendonly",
+                    text=shown["satellite"].to_numpy(),
+                    marker={
+                        "size": 5,
+                        "color": (shown["backlog_bytes"] / 1e9).to_numpy(np.float32),
+                        "cmin": 0.0,
+                        "cmax": top_gb,
+                        "colorscale": "Viridis",
+                        "showscale": i == 0,
+                        "colorbar": {"title": "GB on board"},
+                    },
+                    hovertemplate="%{text}<br>lat %{lat:.1f}°, lon %{lon:.1f}°<br>"
+                    "%{marker.color:.1f} GB<extra>" + html.escape(name) + "</extra>",
+                )
+            )
+        map_layout(fig, "Where data waits: bytes on board at each satellite's position",
+                   height_px=480)  # fmt: skip
+        return ReportFigure(
+            "waiting-map",
+            fig,
+            "Each satellite with a sensor at the stored steps (output.every), coloured by the "
+            "bytes it holds (after that window's admission); points with nothing on board are "
+            "left out. One strategy at a time (click the legend).",
+        )
