@@ -39,7 +39,6 @@ ground too (docs/security.md):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import os
@@ -57,6 +56,7 @@ import yaml
 
 from orbitgrid import __version__
 from orbitgrid.contract import Arrays, Chunk, Variable
+from orbitgrid.csv_files import write_csv
 from orbitgrid.engine import Pipeline, RunObserver, execute, prepare
 from orbitgrid.errors import OrbitgridError, shorten
 from orbitgrid.plan import Plan, check_fits, estimate_run
@@ -240,16 +240,6 @@ def write_tables(folder: Path, summary: dict[str, Any]) -> None:
     rows.append({"shell": "total", **summary["total"]})
     fields = list(dict.fromkeys(k for row in rows for k in row))
     write_csv(folder / "shells.csv", rows, fields)
-
-
-def write_csv(path: Path, rows: list[dict[str, Any]], fields: list[str]) -> None:
-    """Write ``rows`` (dicts keyed by ``fields``) as CSV, atomically."""
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(partial, path)
 
 
 # ---------------------------------------------------------------------------------------------

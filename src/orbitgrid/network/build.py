@@ -18,7 +18,12 @@ from orbitgrid.network.endpoints import EndpointTable
 from orbitgrid.network.failures import failure_process
 from orbitgrid.network.link_rates import GslRateModel
 from orbitgrid.network.routing import STATUS_MESSAGES, FailureMasks, NetworkTopology, RoutingResult
-from orbitgrid.network.topology import ConstellationIndex, InterShellLinks, plus_grid_isls
+from orbitgrid.network.topology import (
+    ConstellationIndex,
+    InterShellLinks,
+    constellation_index,
+    plus_grid_isls,
+)
 
 
 def isl_pairs(config: NetworkConfig, constellation: ConstellationIndex) -> np.ndarray:
@@ -111,7 +116,6 @@ def check_network(plan) -> None:
     Cheap: no link budget tables are built (they need ITU-R maps) and nothing is routed.
     """
     from orbitgrid.network.endpoints import resolve_endpoints
-    from orbitgrid.network.stage import constellation_index
 
     config = plan.scenario.network
     if config is None:

@@ -41,7 +41,7 @@ from orbitgrid.network.routing import (
 )
 from orbitgrid.network.summary import PairStatistics
 from orbitgrid.network.tables import PartWriter, write_table
-from orbitgrid.network.topology import ConstellationIndex
+from orbitgrid.network.topology import constellation_index
 from orbitgrid.orbits.frames import inertial_to_ecef_km
 from orbitgrid.orbits.timescale import gmst_rad
 from orbitgrid.plan import Plan
@@ -49,38 +49,6 @@ from orbitgrid.plan import Plan
 _PAIR = ("time", "src", "dst")
 # Bound on steps × endpoint pairs routed at a time: 1 M pair-steps is 8 MB per float64 array.
 PAIR_STEPS_PER_BLOCK = 1_000_000
-
-
-def constellation_index(plan: Plan) -> ConstellationIndex:
-    """Shell, plane and slot of every satellite, as the network topology wants them.
-
-    Each scenario shell with a plane layout is one network shell; a ``planes: auto`` shell
-    contributes the sub-shells its grouping found. Satellites without a layout (a TLE shell
-    given no planes, or ones grouping could not place) keep plane −1 and get no +grid links.
-    """
-    shell_index = np.full(plan.satellite_count, -1, dtype=np.int64)
-    planes: list[int] = []
-    per_plane: list[int] = []
-    for shell in plan.shells:
-        cut = shell.satellites
-        if shell.grouping is not None:
-            found = shell.grouping.constellation
-            shell_index[cut] = np.where(found.shell_index >= 0, found.shell_index + len(planes), -1)
-            planes.extend(int(p) for p in found.planes)
-            per_plane.extend(int(s) for s in found.sats_per_plane)
-        elif shell.planes is not None:
-            shell_index[cut] = len(planes)
-            planes.append(shell.planes)
-            per_plane.append(shell.sats_per_plane)
-    return ConstellationIndex(
-        shell_index=shell_index,
-        plane_index=plan.plane_index,
-        slot_index=plan.slot_index,
-        planes=np.array(planes, dtype=np.int64),
-        sats_per_plane=np.array(per_plane, dtype=np.int64),
-        shell_names=tuple(shell.name for shell in plan.shells),
-        shell_slices=tuple(shell.satellites for shell in plan.shells),
-    )
 
 
 class NetworkStage:

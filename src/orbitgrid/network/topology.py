@@ -13,11 +13,15 @@ links per satellite. ``formation_isls`` links every pair within a range at one i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from orbitgrid.errors import ScenarioError
+
+if TYPE_CHECKING:  # the plan imports the scenario, which imports the network package
+    from orbitgrid.plan import Plan
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,6 +64,38 @@ class ConstellationIndex:
             f"ConstellationIndex({self.n_satellites} satellites in {len(self.planes)} shells, "
             f"planes={self.planes.tolist()}, sats_per_plane={self.sats_per_plane.tolist()})"
         )
+
+
+def constellation_index(plan: Plan) -> ConstellationIndex:
+    """Shell, plane and slot of every satellite, as the network topology wants them.
+
+    Each scenario shell with a plane layout is one network shell; a ``planes: auto`` shell
+    contributes the sub-shells its grouping found. Satellites without a layout (a TLE shell
+    given no planes, or ones grouping could not place) keep plane −1 and get no +grid links.
+    """
+    shell_index = np.full(plan.satellite_count, -1, dtype=np.int64)
+    planes: list[int] = []
+    per_plane: list[int] = []
+    for shell in plan.shells:
+        cut = shell.satellites
+        if shell.grouping is not None:
+            found = shell.grouping.constellation
+            shell_index[cut] = np.where(found.shell_index >= 0, found.shell_index + len(planes), -1)
+            planes.extend(int(p) for p in found.planes)
+            per_plane.extend(int(s) for s in found.sats_per_plane)
+        elif shell.planes is not None:
+            shell_index[cut] = len(planes)
+            planes.append(shell.planes)
+            per_plane.append(shell.sats_per_plane)
+    return ConstellationIndex(
+        shell_index=shell_index,
+        plane_index=plan.plane_index,
+        slot_index=plan.slot_index,
+        planes=np.array(planes, dtype=np.int64),
+        sats_per_plane=np.array(per_plane, dtype=np.int64),
+        shell_names=tuple(shell.name for shell in plan.shells),
+        shell_slices=tuple(shell.satellites for shell in plan.shells),
+    )
 
 
 def plus_grid_isls(constellation: ConstellationIndex, isl_shift: int = 0) -> np.ndarray:

@@ -260,7 +260,7 @@ class ObservationSummary:
     def write(self, folder: Path) -> None:
         """``observation.csv``, ``observation_backlog.csv`` and ``observation_bundles.parquet``
         (module docstring), each written to a temporary name and renamed."""
-        from orbitgrid.runs import write_csv
+        from orbitgrid.csv_files import write_csv
 
         if self._rows:
             write_csv(folder / "observation.csv", self._rows, list(self._rows[0]))

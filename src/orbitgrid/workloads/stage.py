@@ -39,7 +39,7 @@ from orbitgrid.network.build import build_topology, failure_masks
 from orbitgrid.network.endpoints import EndpointTable
 from orbitgrid.network.routing import FailureMasks
 from orbitgrid.network.site_search import site_paths
-from orbitgrid.network.stage import constellation_index
+from orbitgrid.network.topology import constellation_index
 from orbitgrid.orbits.frames import inertial_to_ecef_km
 from orbitgrid.orbits.timescale import gmst_rad
 from orbitgrid.plan import Plan

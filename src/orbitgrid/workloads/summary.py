@@ -18,6 +18,7 @@ import numba as nb
 import numpy as np
 
 from orbitgrid.contract import Arrays, Chunk
+from orbitgrid.csv_files import write_csv
 from orbitgrid.plan import Plan
 from orbitgrid.workloads.config import SITE_KINDS
 from orbitgrid.workloads.quadrature import WAIT_POINTS, wait_point
@@ -268,8 +269,6 @@ class WorkloadSummary:
 
     def write(self, folder: Path) -> None:
         """``workloads.csv``: one row per option × population × class with demand."""
-        from orbitgrid.runs import write_csv
-
         config = self.stage.config
         kinds = {p.name: p.kind for p in config.populations}
         self._rows = [
