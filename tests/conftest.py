@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +21,22 @@ NO_SKIPS = os.environ.get("ORBITGRID_NO_SKIPS", "") not in ("", "0")
 settings.register_profile("ci", derandomize=True, database=None)
 if NO_SKIPS:
     settings.load_profile("ci")
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 300, **kwargs
+) -> subprocess.CompletedProcess:
+    """``python -m orbitgrid ARGS`` in a child process, output captured as text (``CI=true``
+    keeps rich from drawing progress bars)."""
+    return subprocess.run(
+        [sys.executable, "-m", "orbitgrid", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CI": "true"},
+        cwd=cwd,
+        timeout=timeout,
+        **kwargs,
+    )
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import yaml
 
-from tests.conftest import small_scenario_dict
-
-
-def _cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CI": "true"}
-    return subprocess.run(
-        [sys.executable, "-m", "orbitgrid", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=300,
-    )
+from tests.conftest import run_cli, small_scenario_dict
 
 
 def _write(tmp_path, data, name="s.yaml"):
@@ -31,14 +17,14 @@ def _write(tmp_path, data, name="s.yaml"):
 
 
 def test_scenarios_lists_shipped_ones():
-    done = _cli("scenarios")
+    done = run_cli("scenarios")
     assert done.returncode == 0
     assert "dawn-dusk-cluster" in done.stdout
     assert "starlink-shell1-edge" in done.stdout
 
 
 def test_validate_ok(tmp_path):
-    done = _cli("validate", str(_write(tmp_path, small_scenario_dict())))
+    done = run_cli("validate", str(_write(tmp_path, small_scenario_dict())))
     assert done.returncode == 0, done.stderr
     assert "ok: <Plan 'small': 6 satellites" in done.stdout
 
@@ -46,26 +32,26 @@ def test_validate_ok(tmp_path):
 def test_bad_scenario_exits_2_without_traceback(tmp_path):
     data = small_scenario_dict()
     data["constellation"][0]["altitude"] = "550 kn"
-    done = _cli("validate", str(_write(tmp_path, data)))
+    done = run_cli("validate", str(_write(tmp_path, data)))
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "constellation[0].altitude: unknown unit 'kn'" in done.stderr
 
 
 def test_missing_file_exits_2(tmp_path):
-    done = _cli("run", str(tmp_path / "absent.yaml"))
+    done = run_cli("run", str(tmp_path / "absent.yaml"))
     assert done.returncode == 2
     assert "not found" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_unknown_option_exits_2():
-    done = _cli("run", "--frobnicate")
+    done = run_cli("run", "--frobnicate")
     assert done.returncode == 2
 
 
 def test_run_writes_folder_and_prints_summary(tmp_path):
     out = tmp_path / "run"
-    done = _cli("run", str(_write(tmp_path, small_scenario_dict())), "--out", str(out))
+    done = run_cli("run", str(_write(tmp_path, small_scenario_dict())), "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert f"run folder: {out}" in done.stdout
     assert "delivered/installed" in done.stdout
@@ -75,7 +61,7 @@ def test_run_writes_folder_and_prints_summary(tmp_path):
 
 def test_no_report_skips_the_report(tmp_path):
     out = tmp_path / "run"
-    done = _cli(
+    done = run_cli(
         "run", str(_write(tmp_path, small_scenario_dict())), "--out", str(out), "-q", "--no-report"
     )
     assert done.returncode == 0, done.stderr
@@ -86,7 +72,7 @@ def test_run_refuses_to_overwrite_and_keeps_files(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    done = _cli("run", str(_write(tmp_path, small_scenario_dict())), "--out", str(out))
+    done = run_cli("run", str(_write(tmp_path, small_scenario_dict())), "--out", str(out))
     assert done.returncode == 2
     assert "already exists" in done.stderr
     assert (out / "notes.txt").read_text() == "mine"
@@ -94,7 +80,7 @@ def test_run_refuses_to_overwrite_and_keeps_files(tmp_path):
 
 def test_quiet_prints_only_the_folder(tmp_path):
     out = tmp_path / "run"
-    done = _cli("run", str(_write(tmp_path, small_scenario_dict())), "--out", str(out), "-q")
+    done = run_cli("run", str(_write(tmp_path, small_scenario_dict())), "--out", str(out), "-q")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"run folder: {out}"
 
@@ -113,11 +99,11 @@ def test_sweep_runs_and_resumes(tmp_path):
     }
     sweep_file = _write(tmp_path, spec, "sweep.yaml")
     out = tmp_path / "sweep"
-    first = _cli("sweep", str(sweep_file), "--out", str(out), "--scheduler", "synchronous")
+    first = run_cli("sweep", str(sweep_file), "--out", str(out), "--scheduler", "synchronous")
     assert first.returncode == 0, first.stderr
     assert "5 points, 5 run now" in first.stdout  # 2 grid points + base, low, high (tornado)
     assert (out / "sweep_report.html").stat().st_size > 100_000
-    again = _cli("sweep", str(sweep_file), "--out", str(out), "--scheduler", "synchronous")
+    again = run_cli("sweep", str(sweep_file), "--out", str(out), "--scheduler", "synchronous")
     assert again.returncode == 0, again.stderr
     assert "0 run now, 5 already done" in again.stdout
 
@@ -130,7 +116,7 @@ def test_sweep_bad_parameter_path_exits_2(tmp_path):
         "design": "grid",
         "parameters": {"spacecraft.node.battery.capacty": {"values": ["1 kWh"]}},
     }
-    done = _cli("sweep", str(_write(tmp_path, spec, "sweep.yaml")), "--scheduler", "synchronous")
+    done = run_cli("sweep", str(_write(tmp_path, spec, "sweep.yaml")), "--scheduler", "synchronous")
     assert done.returncode == 2
     assert "Did you mean 'capacity'" in done.stderr and "Traceback" not in done.stderr
 
@@ -138,7 +124,7 @@ def test_sweep_bad_parameter_path_exits_2(tmp_path):
 def test_version():
     import orbitgrid
 
-    done = _cli("--version")
+    done = run_cli("--version")
     assert done.returncode == 0
     assert done.stdout.strip() == f"orbitgrid {orbitgrid.__version__}"
 

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from orbitgrid.errors import OrbitgridError, ScenarioError, shorten
 from orbitgrid.plan import build_plan, check_fits, estimate_run
 from orbitgrid.scenario import load_scenario
-from tests.conftest import small_scenario_dict
+from tests.conftest import run_cli, small_scenario_dict
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 CORPUS = sorted(HOSTILE.glob("*.yaml"))
@@ -314,18 +314,6 @@ def test_scenario_error_names_field_value_and_allowed(tmp_path):
 # the command line: exit 2, one message, no traceback, bounded memory
 
 
-def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CI": "true"}
-    return subprocess.run(
-        [sys.executable, "-m", "orbitgrid", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-    )
-
-
 @pytest.mark.parametrize(
     "name",
     ["alias_bomb.yaml", "deep_flow_lists.yaml", "invalid_utf8.yaml", "tle_dev_zero.yaml"],
@@ -368,12 +356,12 @@ def test_cli_size_guard_and_force(tmp_path):
     data["time"].update(duration="10 yr", step="1 s")
     path = tmp_path / "big.yaml"
     path.write_text(yaml.safe_dump(data))
-    done = _cli("validate", str(path))
+    done = run_cli("validate", str(path))
     assert done.returncode == 2, done.stdout
     assert "would not fit this machine" in done.stderr
     assert "time.step" in done.stderr and "--force" in done.stderr
     assert "Traceback" not in done.stderr
     small = tmp_path / "small.yaml"
     small.write_text(yaml.safe_dump(small_scenario_dict()))
-    done = _cli("validate", str(small))
+    done = run_cli("validate", str(small))
     assert done.returncode == 0 and "estimate: 6 satellites × 180 steps" in done.stdout

@@ -35,23 +35,10 @@ from orbitgrid.runs import (
     safe_run_name,
 )
 from orbitgrid.scenario import scenario_from_dict
-from tests.conftest import small_scenario_dict
+from tests.conftest import run_cli, small_scenario_dict
 
 # Figures that measure the machine, not the simulation.
 TIMING_KEYS = ("runtime_s", "satellite_steps_per_s")
-
-
-def _cli(*args: str, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CI": "true"}
-    return subprocess.run(
-        [sys.executable, "-m", "orbitgrid", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=300,
-        **kwargs,
-    )
 
 
 def _scenario(**overrides):
@@ -86,7 +73,7 @@ def test_out_that_is_a_file_is_refused_before_the_run(tmp_path):
     target.write_text("not a folder")
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(small_scenario_dict()))
-    done = _cli("run", str(path), "--out", str(target), "--quiet", "--no-report")
+    done = run_cli("run", str(path), "--out", str(target), "--quiet", "--no-report")
     assert done.returncode == 2
     assert "exists and is a file" in done.stderr and "Traceback" not in done.stderr
     assert target.read_text() == "not a folder"
@@ -200,7 +187,7 @@ def test_sigkilled_run_resumes_to_the_same_result(tmp_path):
     child.wait()
     assert staging.exists() and not target.exists()
 
-    done = _cli("run", "--resume", str(target), "--quiet", "--no-report")
+    done = run_cli("run", "--resume", str(target), "--quiet", "--no-report")
     assert done.returncode == 0, done.stderr
     assert not staging.exists() and (target / "summary.json").exists()
 
@@ -260,7 +247,7 @@ def test_sigkilled_network_run_resumes_to_the_same_tables(tmp_path):
     child.send_signal(signal.SIGKILL)
     child.wait()
 
-    done = _cli("run", "--resume", str(target), "--quiet", "--no-report")
+    done = run_cli("run", "--resume", str(target), "--quiet", "--no-report")
     assert done.returncode == 0, done.stderr
     assert not staging.exists() and not (target / ".paths.parts").exists()
     reference = run(scenario_from_dict(yaml.safe_load(path.read_text())), tmp_path / "whole")
@@ -279,14 +266,14 @@ def test_sigkilled_network_run_resumes_to_the_same_tables(tmp_path):
 
 
 def test_resume_without_a_killed_run_says_so(tmp_path):
-    done = _cli("run", "--resume", str(tmp_path / "nothing"), "--quiet")
+    done = run_cli("run", "--resume", str(tmp_path / "nothing"), "--quiet")
     assert done.returncode == 2
     assert "no resumable run" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_resume_of_a_finished_run_is_refused(tmp_path):
     run(_scenario(), tmp_path / "done", checkpoint_every_s=None)
-    done = _cli("run", "--resume", str(tmp_path / "done"), "--quiet")
+    done = run_cli("run", "--resume", str(tmp_path / "done"), "--quiet")
     assert done.returncode == 2 and "finished run" in done.stderr
 
 
