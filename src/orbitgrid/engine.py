@@ -31,7 +31,9 @@ from orbitgrid.scenario import Scenario
 
 def default_stages(plan: Plan) -> list[Stage]:
     """The pipeline: orbits → sun and eclipse → spacecraft operations, then the network and
-    the workloads when the scenario has those sections."""
+    the workloads when the scenario has those sections. With an ``observation`` section the
+    tiles are captured (from geometry alone) before the operations, whose accelerators then
+    draw power only for the processing the tiles demand (``observation.stage``)."""
     from orbitgrid.orbits.stages import OrbitStage, SubpointStage, SunStage
     from orbitgrid.spacecraft.stages import OperationsStage
 
@@ -40,7 +42,14 @@ def default_stages(plan: Plan) -> list[Stage]:
     observation = scenario.observation is not None
     # The workloads and the onboard processing read each step's delivered compute.
     every_step = workloads or observation
-    stages: list[Stage] = [OrbitStage(), SunStage(), OperationsStage(every_step=every_step)]
+    stages: list[Stage] = [OrbitStage(), SunStage()]
+    captures = None
+    if observation:
+        from orbitgrid.observation.stage import CaptureStage
+
+        captures = CaptureStage(plan)
+        stages.append(captures)
+    stages.append(OperationsStage(every_step=every_step))
     if scenario.output.dataset:
         stages.append(SubpointStage())
     network = scenario.network
@@ -56,7 +65,7 @@ def default_stages(plan: Plan) -> list[Stage]:
         from orbitgrid.observation.stage import ObservationStage
 
         network_stage = next((s for s in stages if s.name == "network"), None)
-        stages.append(ObservationStage(plan, network_stage))
+        stages.append(ObservationStage(plan, network_stage, captures))
     return stages
 
 

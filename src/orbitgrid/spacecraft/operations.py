@@ -9,11 +9,23 @@ over satellites. At each step the controller
 3. gives compute the largest power that neither exceeds the installed power, nor the energy
    left after the bus (energy limit), nor the heat that would lift the node above its maximum
    temperature at the end of the step (thermal limit) — compute is shed before the bus;
-4. charges the battery with any surplus (up to full; the rest is curtailed) or discharges it.
+4. draws for compute the smaller of that power and the *demanded* power, when a stage states a
+   demand (below), and charges the battery with any surplus (up to full; the rest is
+   curtailed) or discharges it; the node heats by the bus and the compute power drawn.
 
-Delivered compute is installed compute × (compute power drawn / installed compute power): a
-linear power-to-throughput map, a conservative lower bound (power-capped accelerators usually
-keep more throughput per watt than that).
+Compute demand (optional, ``demand`` ``[time, satellite]`` in [0, 1], the share of the
+installed compute power the work of the step needs; without it, 1 everywhere: the
+accelerators run whenever power and heat allow, as before, bit for bit): the power drawn is
+min(demand + pending, 1) × installed, capped by the energy and thermal limits, and demanded
+work a limited step could not do is *pending*: it waits for the next steps (first in, first
+out, carried across chunks), so ``Σ drawn·Δt = (pending at the start + Σ demand − pending at
+the end) × installed power × Δt``. The delivered compute (``compute_fraction``,
+``delivered_tflops``, the limit code) still reports what power and heat allowed, the
+capacity the work could have used; the power, battery and temperature follow what was drawn.
+
+Delivered compute is installed compute × (compute power available / installed compute power;
+without a demand that is the power drawn): a linear power-to-throughput map, a conservative
+lower bound (power-capped accelerators usually keep more throughput per watt than that).
 
 Energy accounting closes exactly at every step:
 ``generated + discharge = bus + compute + charge + curtailed`` and
@@ -135,6 +147,9 @@ def _operate(
     p_bus,
     p_compute,
     p_tflops,
+    demand,
+    has_demand,
+    pending,
     energy_wh,
     temperature_k,
     out,
@@ -224,6 +239,15 @@ def _operate(
                     compute = thermal_cap
                     code = 2
                 compute = max(0.0, compute)
+                available = compute
+                if has_demand and p_compute[s] > 0.0:
+                    # Power for the work there is (module docstring): demanded plus pending,
+                    # at most installed; what the limits leave undone waits.
+                    want = min(1.0, demand[k, s] + pending[s]) * p_compute[s]
+                    if want < compute:
+                        compute = want
+                    if math.isfinite(compute):
+                        pending[s] = max(0.0, pending[s] + demand[k, s] - compute / p_compute[s])
 
                 # Battery: surplus charges (up to full, rest curtailed), deficit discharges.
                 net = generated - bus - compute
@@ -242,7 +266,7 @@ def _operate(
                 temp = next_temperature_k(temp, q_env + bus + compute, emitted_now, conductance)
 
                 soc = energy / p_capacity[s]
-                fraction = compute / p_compute[s] if p_compute[s] > 0.0 else 0.0
+                fraction = available / p_compute[s] if p_compute[s] > 0.0 else 0.0
                 tflops = fraction * p_tflops[s]
                 energy_wh[s] = energy
                 temperature_k[s] = temp
@@ -298,6 +322,8 @@ def operate(
     installed_tflops: np.ndarray | None = None,
     workspace=None,
     store_stride: int = 1,
+    demand: np.ndarray | None = None,
+    pending: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Step every satellite through one time chunk; see the module docstring for the model.
 
@@ -313,7 +339,10 @@ def operate(
     are kept at every ``store_stride``-th step of the chunk (1: all; 0: none, only the
     aggregates). Returns the outputs (each [stored time, satellite], float64), the limit code
     (int8) at the same steps and the new state (energy, temperature); the input state arrays
-    are not modified.
+    are not modified. ``demand`` ([time, satellite], in [0, 1]) is the compute demand of each
+    step (None: 1 everywhere, the accelerators run whenever power and heat allow) and
+    ``pending`` ([satellite]) the demanded work left undone at the start of the chunk (None:
+    zero); the new pending work is returned in the outputs as ``compute_pending``.
     """
     if installed_tflops is None:
         installed_tflops = np.zeros_like(params.compute_power_installed_w)
@@ -334,6 +363,13 @@ def operate(
     min_soc = np.full(n_sat, np.inf)
     max_temperature = np.full(n_sat, -np.inf)
     block_tflops = np.empty((n_blocks, n_time))
+    if demand is None:
+        demand_in, has_demand = np.ones((1, 1)), False
+    else:
+        demand_in, has_demand = np.ascontiguousarray(demand, dtype=np.float64), True
+        if demand_in.shape != (n_time, n_sat):
+            raise ValueError(f"demand has shape {demand_in.shape}, expected {(n_time, n_sat)}")
+    pending_out = np.zeros(n_sat) if pending is None else np.array(pending, dtype=np.float64)
     p = params
     _operate(
         position_km,
@@ -362,6 +398,9 @@ def operate(
         p.bus_power_w,
         p.compute_power_installed_w,
         installed_tflops,
+        demand_in,
+        has_demand,
+        pending_out,
         energy,
         temperature,
         out,
@@ -377,4 +416,5 @@ def operate(
     outputs["chunk_min_state_of_charge"] = min_soc
     outputs["chunk_max_temperature_k"] = max_temperature
     outputs["chunk_total_tflops"] = block_tflops.sum(axis=0)
+    outputs["compute_pending"] = pending_out
     return outputs, limit, energy, temperature

@@ -10,6 +10,12 @@ at that step) builds the stage with ``every_step=True``: the kernel then keeps e
 the stage also returns ``compute_fraction_every_step`` ``[time, satellite]`` (transient, not
 stored).
 
+Compute demand: when an earlier stage of the chunk produced ``compute_demand`` ``[time,
+satellite]`` (the Earth-observation capture stage does, from the tiles captured), the
+accelerators draw power and make heat only for that work (``operations`` module docstring);
+the demanded work a limited step left undone is the third part of the state, carried to the
+next chunk. Without it the demand is 1 everywhere (bit-identical to a run before demands).
+
 Start-up: the node temperature starts from the orbit's periodic steady state, not from an
 arbitrary value (``spin_up_temperature_k``): the orbit just before the run's start is flown
 again and again, from the default start temperature (the compute limit − 20 K), until its end
@@ -139,12 +145,18 @@ class OperationsStage:
     def __init__(self, every_step: bool = False):
         self.every_step = every_step
 
-    def initial_state(self, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
-        # Battery as configured; temperature from the orbit's steady state (module docstring).
-        return plan.spacecraft.initial_energy_wh.copy(), spin_up_temperature_k(plan)
+    def initial_state(self, plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # Battery as configured; temperature from the orbit's steady state (module docstring);
+        # no demanded work pending.
+        return (
+            plan.spacecraft.initial_energy_wh.copy(),
+            spin_up_temperature_k(plan),
+            np.zeros(plan.satellite_count),
+        )
 
     def __call__(self, plan: Plan, chunk: Chunk, arrays: Arrays, state):
-        energy_wh, temperature_k = state
+        energy_wh, temperature_k, *rest = state
+        pending = rest[0] if rest else np.zeros(plan.satellite_count)
         stored = plan.scenario.stored_stride
         outputs, limit, energy_wh, temperature_k = operate(
             plan.spacecraft,
@@ -160,7 +172,10 @@ class OperationsStage:
             plan.installed_tflops,
             chunk.workspace,
             1 if self.every_step else stored,
+            arrays.get("compute_demand"),
+            pending,
         )
+        pending = outputs.pop("compute_pending")
         outputs["limit_code"] = limit
         if self.every_step:
             every = outputs["compute_fraction"].copy()
@@ -170,7 +185,7 @@ class OperationsStage:
                 for name, values in outputs.items()
             }
             outputs["compute_fraction_every_step"] = every
-        return outputs, (energy_wh, temperature_k)
+        return outputs, (energy_wh, temperature_k, pending)
 
 
 _STORED = frozenset(v.name for v in OperationsStage.variables)
