@@ -146,26 +146,7 @@ def test_operations_invariants(d):
 
 def test_energy_limited_in_eclipse_then_recovers():
     """A small array and battery: compute is shed in eclipse (limit code 1), runs in sun."""
-    d = {
-        "area_eff": 5.0,
-        "degradation": 0.0,
-        "pointing": 0,
-        "capacity": 500.0,
-        "dod": 0.5,
-        "eta": 0.9,
-        "soc0": 0.0,
-        "face_area": 10.0,
-        "sides": 2,
-        "eps": 0.9,
-        "alpha": 0.2,
-        "heat_cap": 1e5,
-        "sun_view": 0.0,
-        "t_max": 350.0,
-        "t0_below": 30.0,
-        "bus": 200.0,
-        "compute": 1000.0,
-        "seed": 1,
-    }
+    d = _eclipse_design()
     params = _arrays(d)
     position_km, normal, _, sun_km = _geometry(1)
     sunlit = np.zeros((N_TIME, N_SAT))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from orbitgrid.constants import EARTH_MEAN_RADIUS_KM, FIBRE_GROUP_INDEX, SPEED_OF_LIGHT_KM_S
+from orbitgrid.network.geometry import central_angle_rad, local_up_unit
 
 
 def great_circle_km(
@@ -26,12 +27,10 @@ def great_circle_km(
     lon2_deg: np.ndarray | float,
     radius_km: float = EARTH_MEAN_RADIUS_KM,
 ) -> np.ndarray:
-    """Great-circle distance km on a sphere (haversine formula; inputs broadcast)."""
-    p1, p2 = np.radians(lat1_deg), np.radians(lat2_deg)
-    dlat = p2 - p1
-    dlon = np.radians(np.asarray(lon2_deg) - np.asarray(lon1_deg))
-    h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return 2.0 * radius_km * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    """Great-circle distance km on a sphere (central angle in atan2 form,
+    ``geometry.central_angle_rad``; inputs broadcast)."""
+    a, b = np.broadcast_arrays(local_up_unit(lat1_deg, lon1_deg), local_up_unit(lat2_deg, lon2_deg))
+    return radius_km * central_angle_rad(a, b)
 
 
 def great_circle_matrix_km(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:

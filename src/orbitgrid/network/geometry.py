@@ -34,6 +34,14 @@ def local_up_unit(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
 
 
+def central_angle_rad(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle (rad) between unit vectors ``[..., 3]``: the atan2 form (Vincenty's formula on
+    the sphere), accurate from millimetres to antipodes, where arccos and haversine lose
+    digits. With ``local_up_unit`` (on a sphere, the unit vector of a latitude and longitude)
+    it gives great-circle distances."""
+    return np.arctan2(np.linalg.norm(np.cross(a, b), axis=-1), np.sum(a * b, axis=-1))
+
+
 def slant_range_km(sat_ecef_km: np.ndarray, endpoint_ecef_km: np.ndarray) -> np.ndarray:
     """Straight-line distance km between satellites ``[..., sat, 3]`` and endpoints ``[ep, 3]``.
 

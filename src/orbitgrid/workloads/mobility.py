@@ -55,6 +55,7 @@ import numpy as np
 
 from orbitgrid.constants import EARTH_MEAN_RADIUS_KM
 from orbitgrid.errors import ScenarioError
+from orbitgrid.network.geometry import central_angle_rad, local_up_unit
 
 EARTH_MEAN_RADIUS_M = EARTH_MEAN_RADIUS_KM * 1e3
 KNOT_M_S = 1852.0 / 3600.0
@@ -69,18 +70,6 @@ _BLOCK_CELLS = 1 << 18  # (time, mover) cells per block in positions
 
 
 # --------------------------------------------------------------------------- geometry helpers
-
-
-def _unit_vectors(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
-    lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
-    lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
-    c = np.cos(lat)
-    return np.stack([c * np.cos(lon), c * np.sin(lon), np.sin(lat)], axis=-1)
-
-
-def _central_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Angle (rad) between unit vectors, accurate for small and near-antipodal angles."""
-    return np.arctan2(np.linalg.norm(np.cross(a, b), axis=-1), np.sum(a * b, axis=-1))
 
 
 def wrap_longitude_deg(lon_deg: np.ndarray | float) -> np.ndarray:
@@ -100,10 +89,8 @@ def great_circle_distance_m(
     Uses the atan2 form of the central angle (Vincenty's formula on the sphere), accurate from
     millimetres to antipodes. Default radius: IUGG mean radius 6371.0088 km (GRS80 R1).
     """
-    a = _unit_vectors(lat1_deg, lon1_deg)
-    b = _unit_vectors(lat2_deg, lon2_deg)
-    a, b = np.broadcast_arrays(a, b)
-    return radius_m * _central_angle(a, b)
+    a, b = np.broadcast_arrays(local_up_unit(lat1_deg, lon1_deg), local_up_unit(lat2_deg, lon2_deg))
+    return radius_m * central_angle_rad(a, b)
 
 
 def heading_deg(
@@ -169,8 +156,8 @@ def spread_fleet(mover: Mover, n: int) -> list[Mover]:
     if mover.after_arrival == "loop":
         wp = np.asarray(mover.waypoints_deg, dtype=np.float64)
         if wp.ndim == 2 and wp.shape[0] >= 2 and wp.shape[1] == 2:
-            ends = _unit_vectors(wp[[0, -1], 0], wp[[0, -1], 1])
-            closed = _central_angle(ends[0], ends[1]) * EARTH_MEAN_RADIUS_M < _SAME_POINT_M
+            ends = local_up_unit(wp[[0, -1], 0], wp[[0, -1], 1])
+            closed = central_angle_rad(ends[0], ends[1]) * EARTH_MEAN_RADIUS_M < _SAME_POINT_M
             c = 0.0 if closed else 0.25
     return [
         Mover(
@@ -279,9 +266,9 @@ def _clean_route(mover: Mover) -> tuple[np.ndarray, np.ndarray]:
         mover.waypoints_deg,
     )
     lat, lon = wp[:, 0], wrap_longitude_deg(wp[:, 1])
-    u = _unit_vectors(lat, lon)
+    u = local_up_unit(lat, lon)
     keep = np.ones(len(lat), dtype=bool)
-    keep[1:] = _central_angle(u[:-1], u[1:]) * EARTH_MEAN_RADIUS_M >= _SAME_POINT_M
+    keep[1:] = central_angle_rad(u[:-1], u[1:]) * EARTH_MEAN_RADIUS_M >= _SAME_POINT_M
     lat, lon, u = lat[keep], lon[keep], u[keep]
     _check(
         len(lat) >= 2,
@@ -290,7 +277,7 @@ def _clean_route(mover: Mover) -> tuple[np.ndarray, np.ndarray]:
         f"{name}.waypoints",
         mover.waypoints_deg,
     )
-    angles = np.degrees(_central_angle(u[:-1], u[1:]))
+    angles = np.degrees(central_angle_rad(u[:-1], u[1:]))
     bad = np.flatnonzero(angles > _MAX_LEG_DEG)
     _check(
         bad.size == 0,
@@ -363,9 +350,9 @@ def build_tracks(movers: Sequence[Mover]) -> Tracks:
     for i, mover in enumerate(movers):
         _check_scalars(mover)
         lat, lon = _clean_route(mover)
-        u = _unit_vectors(lat, lon)
-        route_len[i] = EARTH_MEAN_RADIUS_M * float(np.sum(_central_angle(u[:-1], u[1:])))
-        closed = _central_angle(u[0], u[-1]) * EARTH_MEAN_RADIUS_M < _SAME_POINT_M
+        u = local_up_unit(lat, lon)
+        route_len[i] = EARTH_MEAN_RADIUS_M * float(np.sum(central_angle_rad(u[:-1], u[1:])))
+        closed = central_angle_rad(u[0], u[-1]) * EARTH_MEAN_RADIUS_M < _SAME_POINT_M
         if mover.after_arrival == "loop" and not closed:
             lat = np.concatenate([lat, lat[-2::-1]])
             lon = np.concatenate([lon, lon[-2::-1]])
@@ -376,14 +363,14 @@ def build_tracks(movers: Sequence[Mover]) -> Tracks:
     offsets = np.concatenate([[0], np.cumsum(counts)])
     lat = np.concatenate(lats)
     lon = np.concatenate(lons)
-    unit = _unit_vectors(lat, lon)
+    unit = local_up_unit(lat, lon)
     owner = np.repeat(np.arange(len(movers)), counts)
 
     # Leg from point p to p + 1 (the last point of each mover gets a dummy zero leg).
     nxt = np.roll(unit, -1, axis=0)
     last = offsets[1:] - 1
     nxt[last] = unit[last]
-    leg_m = EARTH_MEAN_RADIUS_M * _central_angle(unit, nxt)
+    leg_m = EARTH_MEAN_RADIUS_M * central_angle_rad(unit, nxt)
     leg_m[last] = 0.0
     tangent = nxt - np.sum(unit * nxt, axis=-1, keepdims=True) * unit
     norm = np.linalg.norm(tangent, axis=-1, keepdims=True)
