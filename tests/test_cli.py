@@ -38,6 +38,27 @@ def test_bad_scenario_exits_2_without_traceback(tmp_path):
     assert "constellation[0].altitude: unknown unit 'kn'" in done.stderr
 
 
+def test_errors_past_the_schema_name_the_file_and_the_field(tmp_path):
+    """A check made while building the plan or the network (here: a +grid ISL pattern on a
+    2-plane shell) reads like a schema error: the scenario file, the field path, the reason;
+    ``run`` exits 2 before writing its folder."""
+    data = small_scenario_dict()
+    data["network"] = {
+        "endpoints": [
+            {"name": "a", "latitude": 0, "longitude": 0},
+            {"name": "b", "latitude": 10, "longitude": 10},
+        ],
+        "isl": {"pattern": "+grid"},
+    }
+    path = _write(tmp_path, data)
+    for args in (("validate", str(path)), ("run", str(path), "--out", str(tmp_path / "run"))):
+        done = run_cli(*args)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"error: {path}: network.isl.pattern: "), done.stderr
+        assert "3 planes" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_missing_file_exits_2(tmp_path):
     done = run_cli("run", str(tmp_path / "absent.yaml"))
     assert done.returncode == 2

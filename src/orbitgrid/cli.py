@@ -373,15 +373,16 @@ def validate(scenario: ScenarioArg, force: ForceOpt = False) -> None:
     from orbitgrid.scenario import load_scenario
 
     loaded = load_scenario(scenario)
-    # The estimate comes before the plan, which allocates the time grid.
-    estimate = estimate_run(loaded)
-    if not force:
-        check_fits(estimate, None)
-    plan = build_plan(loaded)
-    if loaded.network is not None:
-        from orbitgrid.network.build import check_network
+    with loaded.blamed():  # errors past the schema name the file and the field too
+        # The estimate comes before the plan, which allocates the time grid.
+        estimate = estimate_run(loaded)
+        if not force:
+            check_fits(estimate, None)
+        plan = build_plan(loaded)
+        if loaded.network is not None:
+            from orbitgrid.network.build import check_network
 
-        check_network(plan)  # endpoint files, and failures naming elements that exist
+            check_network(plan)  # endpoint files, and failures naming elements that exist
     console.print(f"ok: {plan!r}")
     console.print(f"estimate: {estimate.describe()}", highlight=False)
 

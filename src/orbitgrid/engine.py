@@ -189,8 +189,9 @@ def prepare(scenario: Scenario) -> tuple[Plan, Pipeline]:
     """Expand a scenario and assemble its pipeline (stages and summary reducers)."""
     from orbitgrid.summary import CoreSummary
 
-    plan = build_plan(scenario)
-    stages = default_stages(plan)
+    with scenario.blamed():  # errors found here name the scenario file and the field
+        plan = build_plan(scenario)
+        stages = default_stages(plan)
     reducers: list[Reducer] = [CoreSummary(plan)]
     reducers += [stage.reducer(plan) for stage in stages if hasattr(stage, "reducer")]
     analyses: list[Analysis] = []

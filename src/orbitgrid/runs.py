@@ -552,7 +552,9 @@ def run(
     if target is not None:
         check_out_dir(target)
     if not force:
-        check_fits(estimate_run(scenario, in_memory=target is None), target)
+        with scenario.blamed():
+            estimate = estimate_run(scenario, in_memory=target is None)
+        check_fits(estimate, target)
     started = time.perf_counter()
     observer = observer or RunObserver()
     if target is None:

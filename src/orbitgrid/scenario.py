@@ -12,8 +12,10 @@ YAML (``constellation[0].altitude``), the value given and what is allowed, throu
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -444,6 +447,31 @@ class Scenario(_Model):
     seed: int = Field(default=0, ge=0, lt=2**63)
     # Folder that relative paths (element files) are resolved against; not part of the YAML.
     base_dir: Path = Field(default=Path("."), exclude=True)
+    # Where the scenario was read from (a file, or "<dict>"), for error messages.
+    _source: str = PrivateAttr(default="<dict>")
+
+    @property
+    def source(self) -> str:
+        """The file the scenario was read from, or ``<dict>`` when built from a mapping."""
+        return self._source
+
+    def blame(self, error: ScenarioError) -> ScenarioError:
+        """``error`` (found after the schema, e.g. while building the plan or the network)
+        as the schema's errors read: the scenario file first, then the field path."""
+        message = str(error)
+        if message.startswith(f"{self._source}:"):
+            return error
+        if error.path and error.path not in message:
+            message = f"{error.path}: {message}"
+        return ScenarioError(f"{self._source}: {message}", error.path, error.value)
+
+    @contextlib.contextmanager
+    def blamed(self) -> Iterator[None]:
+        """Re-raise the ``ScenarioError``s of the block through ``blame``."""
+        try:
+            yield
+        except ScenarioError as error:
+            raise self.blame(error) from None
 
     @field_validator("name")
     @classmethod
@@ -745,9 +773,11 @@ def scenario_from_dict(data: dict[str, Any], base_dir: Path | str = ".", source:
             f"...), got {type(data).__name__}"
         )
     try:
-        return Scenario.model_validate({**data, "base_dir": Path(base_dir)})
+        scenario = Scenario.model_validate({**data, "base_dir": Path(base_dir)})
     except ValidationError as error:
         raise _format_errors(error, source, data) from None
+    scenario._source = source
+    return scenario
 
 
 def load_scenario(path: str | Path) -> Scenario:
