@@ -39,6 +39,7 @@ from orbitgrid.workloads.places import (
     builtin_air_routes,
     builtin_remote_sites,
     builtin_route,
+    builtin_routes,
     builtin_shipping_lanes,
     shipped_routes,
 )
@@ -546,16 +547,16 @@ def test_shipped_remote_sites_load_with_valid_fields_and_sources():
 
 
 def test_builtin_routes_by_kind_as_waypoint_arrays():
-    ships = mobility.builtin_routes("ship")
-    planes = mobility.builtin_routes("aircraft")
+    ships = builtin_routes("ship")
+    planes = builtin_routes("aircraft")
     assert set(ships) == set(builtin_shipping_lanes())
     assert set(planes) == set(builtin_air_routes())
-    assert set(mobility.builtin_routes()) == set(ships) | set(planes)
+    assert set(builtin_routes()) == set(ships) | set(planes)
     assert all(v.ndim == 2 and v.shape[1] == 2 for v in ships.values())
     ships["rotterdam-singapore"][:] = 0.0  # fresh arrays: the cache is not touched
-    assert mobility.builtin_routes("ship")["rotterdam-singapore"][0, 0] != 0.0
+    assert builtin_routes("ship")["rotterdam-singapore"][0, 0] != 0.0
     with pytest.raises(ScenarioError, match="unknown route kind"):
-        mobility.builtin_routes("train")
+        builtin_routes("train")
     with pytest.raises(ScenarioError, match="available"):
         builtin_route("atlantis-express")
 

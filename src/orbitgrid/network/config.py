@@ -63,6 +63,12 @@ _RATE_FACTORS = {"bps": 1.0, "kbps": 1e3, "Mbps": 1e6, "Gbps": 1e9, "Tbps": 1e12
 # older pattern backtrack for minutes).
 _RATE = QUANTITY
 
+# Endpoint lists shipped in ``orbitgrid/data``, by the name a scenario gives after "builtin:".
+BUILTIN_ENDPOINT_FILES = {
+    "cities_top100": "cities_top100.csv",
+    "ground_gateways": "ground_gateways.csv",
+}
+
 
 def parse_rate_bps(value: object) -> float:
     """A data rate in bit/s from ``"100 Gbps"``, ``"220 Mbps"`` or a bare number in bit/s.
@@ -420,7 +426,6 @@ class NetworkConfig(_NetModel):
     @classmethod
     def _builtin_known(cls, files: list[str]) -> list[str]:
         from orbitgrid.input_files import check_path_text
-        from orbitgrid.network.endpoints import BUILTIN_ENDPOINT_FILES
 
         if len(files) > 1000:
             raise ValueError(f"{len(files):,} endpoint files; at most 1,000")

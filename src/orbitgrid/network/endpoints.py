@@ -28,13 +28,9 @@ from pydantic import ValidationError
 
 from orbitgrid.constants import WGS72, EarthModel
 from orbitgrid.errors import InputFileError, ScenarioError
-from orbitgrid.network.config import Endpoint, NetworkConfig
+from orbitgrid.network.config import BUILTIN_ENDPOINT_FILES, Endpoint, NetworkConfig
 from orbitgrid.network.geometry import geodetic_to_ecef_km, local_up_unit
 
-BUILTIN_ENDPOINT_FILES = {
-    "cities_top100": "cities_top100.csv",
-    "ground_gateways": "ground_gateways.csv",
-}
 _REQUIRED = ("name", "latitude_deg", "longitude_deg")
 
 

@@ -510,18 +510,3 @@ def _positions_block(
     flying = started & (t[:, None] < tracks._arrival_s)
     active[...] = np.where(tracks.airborne, flying, True)
     altitude[...] = np.where(tracks.airborne & ~flying, 0.0, tracks.altitude_km)
-
-
-# --------------------------------------------------------------------------- shipped routes
-
-
-def builtin_routes(kind: str | None = None) -> dict[str, np.ndarray]:
-    """Waypoints ``[waypoint, 2]`` (latitude, longitude deg) of the shipped routes by key.
-
-    ``kind``: ``"ship"`` for the shipping lanes of ``data/shipping_lanes.csv``, ``"aircraft"``
-    for the air corridors of ``data/air_routes.csv``, None for both. Speeds, altitudes, names
-    and sources of the same routes: ``workloads.places.shipped_routes``. Fresh arrays per call.
-    """
-    from orbitgrid.workloads.places import shipped_routes  # places builds on this module
-
-    return {key: route.waypoints_deg for key, route in shipped_routes(kind).items()}

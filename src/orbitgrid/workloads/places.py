@@ -242,3 +242,13 @@ def builtin_route(key: str) -> Route:
 def builtin_remote_sites() -> dict[str, RemoteSite]:
     """The shipped remote sites by name (Escondida, Grasberg, Troll A, McMurdo Station…)."""
     return {s.name: s for s in _remote_sites()}
+
+
+def builtin_routes(kind: str | None = None) -> dict[str, np.ndarray]:
+    """Waypoints ``[waypoint, 2]`` (latitude, longitude deg) of the shipped routes by key.
+
+    ``kind``: ``"ship"`` for the shipping lanes of ``data/shipping_lanes.csv``, ``"aircraft"``
+    for the air corridors of ``data/air_routes.csv``, None for both. Speeds, altitudes, names
+    and sources of the same routes: ``shipped_routes``. Fresh arrays per call.
+    """
+    return {key: route.waypoints_deg for key, route in shipped_routes(kind).items()}
