@@ -60,7 +60,7 @@ class FieldAt:
     parent: type[BaseModel] | None
 
 
-def _unwrap(annotation: Any) -> Any:
+def unwrap(annotation: Any) -> Any:
     """Strip ``Annotated`` and ``Optional`` so the model, list, dict or union shows."""
     while True:
         origin = typing.get_origin(annotation)
@@ -75,7 +75,8 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def _is_model(annotation: Any) -> bool:
+def is_model(annotation: Any) -> bool:
+    """Whether ``annotation`` is a pydantic model class."""
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
@@ -97,8 +98,8 @@ def valid_keys(model: type[BaseModel]) -> list[str]:
 def _tagged_member(annotation: Any, tag: object) -> Any:
     """The member of a union whose ``type`` Literal holds ``tag`` (discriminated unions)."""
     for member in typing.get_args(annotation):
-        member = _unwrap(member)
-        if _is_model(member) and "type" in member.model_fields:
+        member = unwrap(member)
+        if is_model(member) and "type" in member.model_fields:
             if tag in typing.get_args(member.model_fields["type"].annotation):
                 return member
     return None
@@ -111,9 +112,9 @@ def locate(root: type[BaseModel], loc: tuple[Any, ...]) -> FieldAt:
     name: str | None = None
     parts: list[str] = []
     for part in loc:
-        current = _unwrap(annotation)
+        current = unwrap(annotation)
         origin = typing.get_origin(current)
-        if _is_model(current):
+        if is_model(current):
             keys = _fields_by_key(current)
             parent = current
             name = keys.get(part) if isinstance(part, str) else None
@@ -136,8 +137,8 @@ def locate(root: type[BaseModel], loc: tuple[Any, ...]) -> FieldAt:
             owner = next(
                 (
                     m
-                    for m in map(_unwrap, typing.get_args(current))
-                    if _is_model(m) and part in _fields_by_key(m)
+                    for m in map(unwrap, typing.get_args(current))
+                    if is_model(m) and part in _fields_by_key(m)
                 ),
                 None,
             )
@@ -170,7 +171,7 @@ def unit_of(name: str | None) -> str:
 
 def literal_choices(annotation: Any) -> list[str]:
     """The allowed values of a ``Literal`` field (as text), else []."""
-    current = _unwrap(annotation)
+    current = unwrap(annotation)
     if typing.get_origin(current) is typing.Literal:
         return [str(a) for a in typing.get_args(current)]
     return []

@@ -32,8 +32,9 @@ FLAGS = (
     "--v=0",
 )
 
-PROBE = """<script>
-(function () {
+# Collects console errors and warnings, uncaught errors, failed resources and rejected promises
+# into window.__orbitgridErrors (JavaScript statements, run first in the page's <head>).
+ERROR_HOOK_JS = """\
   var errors = [];
   window.__orbitgridErrors = errors;
   function note(kind, args) {
@@ -50,7 +51,14 @@ PROBE = """<script>
     note("error", [e.message || (e.target && (e.target.src || e.target.href)) || "resource"]);
   }, true);
   window.addEventListener("unhandledrejection", function (e) { note("rejection", [e.reason]); });
-  window.addEventListener("load", function () {
+"""
+
+PROBE = (
+    """<script>
+(function () {
+"""
+    + ERROR_HOOK_JS
+    + """  window.addEventListener("load", function () {
     setTimeout(function () {
       var out = document.createElement("pre");
       out.id = "orbitgrid-probe";
@@ -65,6 +73,7 @@ PROBE = """<script>
   });
 })();
 </script>"""
+)
 
 
 def find_chromium() -> str | None:

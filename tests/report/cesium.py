@@ -25,6 +25,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.report.browser import ERROR_HOOK_JS
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_BUILD = REPO / ".venv/share/cesium/node_modules/cesium/Build/Cesium"
 
@@ -42,27 +44,14 @@ FLAGS = (
     "--v=0",
 )
 
-PAGE = """<!DOCTYPE html>
+PAGE = (
+    """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><link rel="icon" href="data:,">
 <script>
 (function () {
-  var errors = [];
-  window.__errors = errors;
-  function note(kind, args) {
-    errors.push(kind + ": " + Array.prototype.map.call(args, String).join(" "));
-  }
-  var origError = console.error, origWarn = console.warn;
-  console.error = function () {
-    note("console.error", arguments); origError.apply(console, arguments);
-  };
-  console.warn = function () {
-    note("console.warn", arguments); origWarn.apply(console, arguments);
-  };
-  window.addEventListener("error", function (e) {
-    note("error", [e.message || (e.target && (e.target.src || e.target.href)) || "resource"]);
-  }, true);
-  window.addEventListener("unhandledrejection", function (e) { note("rejection", [e.reason]); });
-})();
+"""
+    + ERROR_HOOK_JS
+    + """})();
 window.CESIUM_BASE_URL = "/Cesium/";
 </script>
 <script src="/Cesium/Cesium.js"></script>
@@ -72,7 +61,7 @@ window.CESIUM_BASE_URL = "/Cesium/";
 <script>
 var QUERIES = __QUERIES__;
 function report(out) {
-  out.errors = window.__errors;
+  out.errors = window.__orbitgridErrors;
   var pre = document.createElement("pre");
   pre.id = "cesium-probe";
   pre.textContent = JSON.stringify(out);
@@ -117,6 +106,7 @@ function report(out) {
 })();
 </script></body></html>
 """
+)
 
 
 def find_cesium() -> Path | None:

@@ -27,7 +27,6 @@ import hashlib
 import itertools
 import json
 import re
-import types
 import typing
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +34,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from orbitgrid.errors import ScenarioError
+from orbitgrid.field_paths import is_model, unwrap
 from orbitgrid.yaml_loader import load_yaml_file
 
 Design = Literal["grid", "random", "latin-hypercube", "sobol", "saltelli"]
@@ -276,26 +276,6 @@ def parse_path(path: str) -> list[str | int]:
     return parts
 
 
-def _unwrap(annotation: Any) -> Any:
-    """Strip Optional/Annotated so the model, list or dict type shows."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(args) == 1:
-                annotation = args[0]
-            else:
-                return annotation
-        else:
-            return annotation
-
-
-def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
 def _field_aliases(model: type[BaseModel]) -> dict[str, Any]:
     """YAML key → annotation for a scenario section (aliases as written in YAML)."""
     keys = {}
@@ -310,8 +290,8 @@ def _union_member(annotation: Any, raw: Any) -> Any:
     """The member of a tagged union (shell types) that the raw dict's ``type`` selects."""
     tag = raw.get("type") if isinstance(raw, dict) else None
     for member in typing.get_args(annotation):
-        member = _unwrap(member)
-        if _is_model(member) and "type" in member.model_fields:
+        member = unwrap(member)
+        if is_model(member) and "type" in member.model_fields:
             allowed = typing.get_args(member.model_fields["type"].annotation)
             if tag in allowed:
                 return member
@@ -344,9 +324,9 @@ def check_path(path: str, base: dict[str, Any]) -> None:
     raw: Any = base
     where = ""
     for part in parse_path(path):
-        annotation = _unwrap(annotation)
+        annotation = unwrap(annotation)
         origin = typing.get_origin(annotation)
-        if _is_model(annotation):
+        if is_model(annotation):
             keys = _field_aliases(annotation)
             if not isinstance(part, str) or part not in keys:
                 raise _bad_key(path, where, part, list(keys))
@@ -378,8 +358,8 @@ def check_path(path: str, base: dict[str, Any]) -> None:
                 )
             raw = raw[part]
             member = typing.get_args(annotation)[0]
-            annotation = _unwrap(member)
-            if not _is_model(annotation):
+            annotation = unwrap(member)
+            if not is_model(annotation):
                 annotation = _union_member(annotation, raw) or annotation
         elif origin is dict:
             valid = list(raw) if isinstance(raw, dict) else []
