@@ -156,6 +156,20 @@ MUTATIONS = (
         "    return last",
         ("tests/network/test_cgr.py",),
     ),
+    Mutation(
+        "compute demand: work a limited step could not do is forgotten",
+        "src/orbitgrid/spacecraft/operations.py",
+        "pending[s] = max(0.0, pending[s] + demand[k, s] - compute / p_compute[s])",
+        "pending[s] = 0.0",
+        ("tests/spacecraft/test_operations.py", "tests/observation/test_processing_demand.py"),
+    ),
+    Mutation(
+        "compute demand: pending work not counted in the power drawn",
+        "src/orbitgrid/spacecraft/operations.py",
+        "want = min(1.0, demand[k, s] + pending[s]) * p_compute[s]",
+        "want = min(1.0, demand[k, s]) * p_compute[s]",
+        ("tests/spacecraft/test_operations.py", "tests/observation/test_processing_demand.py"),
+    ),
 )
 
 
