@@ -161,3 +161,19 @@ def test_make_run_installs_only_what_running_needs():
     assert run.returncode == 0 and test.returncode == 0, run.stderr + test.stderr
     assert "-e ." in run.stdout and ".[test]" not in run.stdout
     assert ".[test]" in test.stdout and "pytest" in test.stdout
+
+
+def test_unserved_note_gives_each_cause_as_a_share_of_offered():
+    from orbitgrid.cli import _unserved_note
+
+    figures = {
+        "offered": 1000.0,
+        "dropped_no_site": 50.0,
+        "dropped_over_budget": 0.2,  # under 0.05 %: not worth a word
+        "dropped_no_capacity": 120.0,
+    }
+    assert _unserved_note(figures) == (
+        "17.0% not served: no capacity 12.0%, no reachable site 5.0%"
+    )
+    assert _unserved_note({"offered": 10.0, "dropped_no_site": 0.0}) == ""
+    assert _unserved_note({"offered": 0.0, "dropped_no_site": 0.0}) == ""
