@@ -152,6 +152,7 @@ def _workloads_table(workloads: dict[str, Any]) -> Table:
     """One row per service option: served share, latency percentiles, where it ran, energy,
     cost; a caption on requests that waited on devices for a link and on unpriced sites."""
     from orbitgrid.report import formats
+    from orbitgrid.workloads.summary import unserved_note
 
     table = Table(
         title=f"AI service: {workloads['users']:,} users on {workloads['user_endpoints']} "
@@ -181,7 +182,7 @@ def _workloads_table(workloads: dict[str, Any]) -> Table:
             number(figures["energy_per_output_token_j"], ",.3f"),
             number(figures.get("cost_per_million_output_tokens_usd"), ",.3f"),
         )
-        unserved = _unserved_note(figures)
+        unserved = unserved_note(figures)
         if unserved:
             notes.append(f"{name}: {unserved}")
         if figures.get("deferred"):
@@ -193,28 +194,6 @@ def _workloads_table(workloads: dict[str, Any]) -> Table:
             notes.append(f"{name}: no cost, unpriced site {', '.join(figures['unpriced_sites'])}")
     table.caption = "\n".join([*notes, "per population and class: workloads.csv"])
     return table
-
-
-# Why requests went unserved, as summary.json names the causes (docs/workloads.md).
-_DROP_CAUSES = (
-    ("dropped_no_site", "no reachable site"),
-    ("dropped_over_budget", "over the response budget"),
-    ("dropped_no_capacity", "no capacity"),
-)
-
-
-def _unserved_note(figures: dict[str, Any]) -> str:
-    """ "7.6% not served: no reachable site 7.6%" — the causes of an option's drops, largest
-    first, each as a share of the offered requests; empty when nearly everything was served."""
-    offered = figures.get("offered") or 0.0
-    if offered <= 0.0:
-        return ""
-    causes = sorted(((figures.get(key) or 0.0, text) for key, text in _DROP_CAUSES), reverse=True)
-    parts = [f"{text} {count / offered:.1%}" for count, text in causes if count / offered >= 5e-4]
-    if not parts:
-        return ""
-    total = sum(count for count, _ in causes)
-    return f"{total / offered:.1%} not served: {', '.join(parts)}"
 
 
 def _observation_table(observation: dict[str, Any]) -> Table:

@@ -428,3 +428,25 @@ def _ratio(a: float, b: float) -> float | None:
 def _number(value: Any) -> float | None:
     value = float(value)
     return value if np.isfinite(value) else None
+
+
+# Why requests went unserved, as summary.json names the causes (docs/workloads.md).
+_DROP_CAUSES = (
+    ("dropped_no_site", "no reachable site"),
+    ("dropped_over_budget", "over the response budget"),
+    ("dropped_no_capacity", "no capacity"),
+)
+
+
+def unserved_note(figures: dict[str, Any]) -> str:
+    """ "7.6% not served: no reachable site 7.6%" — the causes of an option's drops, largest
+    first, each as a share of the offered requests; empty when nearly everything was served."""
+    offered = figures.get("offered") or 0.0
+    if offered <= 0.0:
+        return ""
+    causes = sorted(((figures.get(key) or 0.0, text) for key, text in _DROP_CAUSES), reverse=True)
+    parts = [f"{text} {count / offered:.1%}" for count, text in causes if count / offered >= 5e-4]
+    if not parts:
+        return ""
+    total = sum(count for count, _ in causes)
+    return f"{total / offered:.1%} not served: {', '.join(parts)}"

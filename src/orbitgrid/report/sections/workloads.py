@@ -27,6 +27,7 @@ from orbitgrid.report.figures import (
 )
 from orbitgrid.report.runfolder import RunFolder
 from orbitgrid.report.sections import HeadlineItem, SectionOutput, Shown
+from orbitgrid.workloads.summary import unserved_note
 
 HISTOGRAM_CSV = "workloads_histograms.csv"
 MAP_MAX_POINTS = 4000
@@ -120,6 +121,9 @@ class WorkloadsSection:
                     usd_per_million(f.get("cost_per_million_output_tokens_usd")),
                 ]
             )
+            unserved = unserved_note(f)
+            if unserved:
+                notes.append(f"{html.escape(name)}: {html.escape(unserved)}")
             if f.get("unpriced_sites"):
                 notes.append(
                     f"{html.escape(name)}: no cost, no price for "
