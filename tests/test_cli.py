@@ -172,6 +172,8 @@ def test_unserved_note_gives_each_cause_as_a_share_of_offered():
         "dropped_over_budget": 0.2,  # under 0.05 %: not worth a word
         "dropped_no_capacity": 120.0,
     }
-    assert unserved_note(figures) == ("17.0% not served: no capacity 12.0%, no reachable site 5.0%")
+    assert unserved_note(figures) == (
+        "17.0% not served: no capacity 12.0%, no site could take them 5.0%"
+    )
     assert unserved_note({"offered": 10.0, "dropped_no_site": 0.0}) == ""
     assert unserved_note({"offered": 0.0, "dropped_no_site": 0.0}) == ""

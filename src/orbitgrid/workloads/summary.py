@@ -432,7 +432,7 @@ def _number(value: Any) -> float | None:
 
 # Why requests went unserved, as summary.json names the causes (docs/workloads.md).
 _DROP_CAUSES = (
-    ("dropped_no_site", "no reachable site"),
+    ("dropped_no_site", "no site could take them"),
     ("dropped_over_budget", "over the response budget"),
     ("dropped_no_capacity", "no capacity"),
 )
