@@ -29,8 +29,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orbitgrid.errors import OrbitgridError, ScenarioError, shorten
-from orbitgrid.plan import build_plan, check_fits, estimate_run
+from orbitgrid.plan import build_plan
 from orbitgrid.scenario import load_scenario
+from orbitgrid.size_guard import check_fits, estimate_run
 from tests.conftest import run_cli, small_scenario_dict
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"

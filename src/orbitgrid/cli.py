@@ -373,8 +373,9 @@ def run(
 @app.command()
 def validate(scenario: ScenarioArg, force: ForceOpt = False) -> None:
     """Check a scenario (schema, units, references, element files, size) without running it."""
-    from orbitgrid.plan import build_plan, check_fits, estimate_run
+    from orbitgrid.plan import build_plan
     from orbitgrid.scenario import load_scenario
+    from orbitgrid.size_guard import check_fits, estimate_run
 
     loaded = load_scenario(scenario)
     with loaded.blamed():  # errors past the schema name the file and the field too

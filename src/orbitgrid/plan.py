@@ -9,8 +9,6 @@ scenario order, plane-major within a designed shell, file order within an elemen
 from __future__ import annotations
 
 import math
-import os
-import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,7 +18,6 @@ from orbitgrid.constants import SECONDS_PER_DAY, WGS84
 from orbitgrid.errors import (
     InputFileError,
     OrbitgridError,
-    ResourceError,
     ScenarioError,
     shorten,
 )
@@ -287,7 +284,7 @@ def build_plan(scenario: Scenario) -> Plan:
     check_endpoint_files(scenario)
     for index, shell in enumerate(scenario.constellation):
         if isinstance(shell, CatalogShell):
-            elements = _cached_elements(shell, scenario, index)
+            elements = cached_elements(shell, scenario, index)
             size = len(elements.names)
             plan = ShellPlan(
                 shell.name,
@@ -367,66 +364,7 @@ def build_plan(scenario: Scenario) -> Plan:
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# size guard: what a run will need, from the scenario, before anything large is allocated
-
-# Constants of the estimate, measured on the shipped scenarios (2 cores, 2026): the run's
-# process before its first chunk (Python, numba, xarray, zarr), the working set of one
-# satellite-step inside a chunk (positions, Sun, power, thermal, sub-points: ~40 float64
-# arrays), a stored satellite-step (18 float32 variables) and a stored endpoint pair-step
-# (6 variables of 4 bytes). Rates are the slower ends of what ``satellite_steps_per_s``
-# reports: 5e5 without a network section, 3.5e4 with one.
-BASE_MEMORY_BYTES = 600 * 2**20
-WORKING_BYTES_PER_SATELLITE_STEP = 400
-STORED_BYTES_PER_SATELLITE_STEP = 18 * 4
-STORED_BYTES_PER_PAIR_STEP = 6 * 4
-SATELLITE_STEPS_PER_S = 2e5
-NETWORK_SATELLITE_STEPS_PER_S = 2e4
-# A run estimated to take longer than this is refused like one that does not fit in memory:
-# on this machine it would not end in a useful time.
-MAX_RUN_TIME_S = 7 * 86400.0
-# Share of the available memory / free disk a run may plan to use.
-MEMORY_SHARE = 0.8
-DISK_SHARE = 0.9
-
-
-@dataclass(frozen=True)
-class RunEstimate:
-    """Memory, disk and time a run is expected to need (rough, on the generous side)."""
-
-    satellites: int
-    steps: int
-    stored_steps: int
-    endpoints: int
-    memory_bytes: int
-    disk_bytes: int
-    time_s: float
-
-    def describe(self) -> str:
-        return (
-            f"{self.satellites:,} satellites × {self.steps:,} steps"
-            + (f", {self.endpoints:,} endpoints" if self.endpoints else "")
-            + f": about {_size(self.memory_bytes)} of memory, {_size(self.disk_bytes)} of "
-            f"disk, {_duration(self.time_s)}"
-        )
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return f"{n:,.1f} PiB"
-
-
-def _duration(seconds: float) -> str:
-    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:,.1f} {unit}"
-    return f"{seconds:,.0f} s"
-
-
-def _cached_elements(shell: CatalogShell, scenario: Scenario, index: int):
+def cached_elements(shell: CatalogShell, scenario: Scenario, index: int):
     """``_load_elements`` remembered per file version: the estimate and the plan share it."""
     path = scenario.resolve(shell.file)
     try:
@@ -442,128 +380,3 @@ def _cached_elements(shell: CatalogShell, scenario: Scenario, index: int):
 
 
 _ELEMENT_CACHE: dict[tuple[str, int, int], object] = {}
-
-
-def satellite_count(scenario: Scenario) -> int:
-    """Satellites of the scenario: designed shells counted, element files read (cached)."""
-    total = 0
-    for index, shell in enumerate(scenario.constellation):
-        if isinstance(shell, CatalogShell):
-            total += len(_cached_elements(shell, scenario, index).names)
-        else:
-            total += shell.planes * shell.sats_per_plane
-    return total
-
-
-def _endpoint_count(scenario: Scenario) -> int:
-    network = scenario.network
-    if network is None:
-        return 0
-    count = len(network.endpoints)
-    for name in network.endpoint_files:
-        if name.startswith("builtin:"):
-            from orbitgrid.network.endpoints import builtin_endpoints
-
-            count += len(builtin_endpoints(name[8:]))
-        else:
-            # Lines of a checked, bounded file: an upper bound of its rows.
-            raw = read_regular_file(
-                scenario.resolve(Path(name)), "endpoint file", MAX_ENDPOINT_FILE_BYTES
-            )
-            count += raw.count(b"\n") + 1
-    return count
-
-
-def estimate_run(scenario: Scenario, in_memory: bool = False) -> RunEstimate:
-    """Estimate the memory, disk and time of a run of ``scenario`` before it starts.
-
-    Memory: the base process, the time grid (8 bytes a step, held whole), one chunk's
-    working set (``engine.chunk_satellite_steps`` satellite-steps), per-satellite state, the
-    network's routing block and, for a run kept in memory, the stored dataset twice (the
-    chunks and their concatenation). Disk: the stored dataset uncompressed (Zarr compresses
-    it, so this is an upper bound). Time: satellite-steps at the rates above.
-    """
-    check_endpoint_files(scenario)
-    satellites = satellite_count(scenario)
-    steps = scenario.time.step_count
-    stride = scenario.output_stride
-    stored_steps = -(-steps // stride) if scenario.output.dataset else 0
-    endpoints = _endpoint_count(scenario)
-    pairs = endpoints * max(endpoints - 1, 0)
-    chunk_steps = min(steps, max(1, scenario.engine.chunk_satellite_steps // max(1, satellites)))
-    stored = stored_steps * (
-        satellites * STORED_BYTES_PER_SATELLITE_STEP + pairs * STORED_BYTES_PER_PAIR_STEP
-    )
-    memory = (
-        BASE_MEMORY_BYTES
-        + steps * 8
-        + chunk_steps * satellites * WORKING_BYTES_PER_SATELLITE_STEP
-        + satellites * 4096
-        + (200 * 2**20 if endpoints else 0)
-        + (2 * stored if in_memory else 32 * 2**20)
-    )
-    rate = NETWORK_SATELLITE_STEPS_PER_S if scenario.network is not None else SATELLITE_STEPS_PER_S
-    return RunEstimate(
-        satellites=satellites,
-        steps=steps,
-        stored_steps=stored_steps,
-        endpoints=endpoints,
-        memory_bytes=int(memory),
-        disk_bytes=0 if in_memory else int(stored),
-        time_s=satellites * steps / rate,
-    )
-
-
-def available_memory_bytes() -> int:
-    """Memory available to a new process: MemAvailable of /proc/meminfo, else free pages."""
-    try:
-        with open("/proc/meminfo", "rb") as handle:
-            for line in handle:
-                if line.startswith(b"MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 2**62  # unknown: do not refuse on memory
-
-
-def check_fits(estimate: RunEstimate, out_dir: Path | None) -> None:
-    """Raise ``ResourceError`` when the run cannot fit this machine.
-
-    The message gives the estimate, what is available and the fields that change it; the
-    CLI's ``--force`` (``run(..., force=True)``) skips this check knowingly.
-    """
-    problems = []
-    memory = available_memory_bytes()
-    if estimate.memory_bytes > MEMORY_SHARE * memory:
-        problems.append(
-            f"memory: about {_size(estimate.memory_bytes)} needed, {_size(memory)} available"
-        )
-    if out_dir is not None and estimate.disk_bytes:
-        folder = Path(out_dir).absolute()
-        while not folder.exists() and folder != folder.parent:
-            folder = folder.parent
-        free = shutil.disk_usage(folder).free
-        if estimate.disk_bytes > DISK_SHARE * free:
-            problems.append(
-                f"disk: up to {_size(estimate.disk_bytes)} of dataset, {_size(free)} free "
-                f"under {folder}"
-            )
-    if estimate.time_s > MAX_RUN_TIME_S:
-        problems.append(
-            f"time: about {_duration(estimate.time_s)}, more than the "
-            f"{_duration(MAX_RUN_TIME_S)} a run may take"
-        )
-    if problems:
-        raise ResourceError(
-            "this run would not fit this machine ("
-            + estimate.describe()
-            + "):\n"
-            + "\n".join(f"  - {p}" for p in problems)
-            + "\nchange time.step or time.duration (steps), the constellation's size "
-            "(satellites), output.every or output.dataset: false (stored data), or "
-            "engine.chunk_satellite_steps (memory per chunk); or pass --force to run anyway",
-            path="time.step",
-        )

@@ -59,8 +59,9 @@ from orbitgrid.contract import Arrays, Chunk, Variable
 from orbitgrid.csv_files import write_csv
 from orbitgrid.engine import Pipeline, RunObserver, execute, prepare
 from orbitgrid.errors import OrbitgridError, shorten
-from orbitgrid.plan import Plan, check_fits, estimate_run
+from orbitgrid.plan import Plan
 from orbitgrid.scenario import Scenario, load_scenario
+from orbitgrid.size_guard import check_fits, estimate_run
 
 
 @dataclass
@@ -543,7 +544,7 @@ def run(
     ``out_dir`` everything stays in memory — fine for notebooks and small runs.
 
     Before anything large is allocated, the run's memory, disk and time are estimated
-    (``plan.estimate_run``) and a run that cannot fit this machine is refused with a
+    (``size_guard.estimate_run``) and a run that cannot fit this machine is refused with a
     ``ResourceError``; ``force=True`` skips that check.
     """
     if not isinstance(scenario, Scenario):
