@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
 import yaml
+from typer.testing import CliRunner
 
+from orbitgrid.cli import app
+from orbitgrid.scenarios import shipped_scenario_path, shipped_scenarios
 from tests.conftest import run_cli, small_scenario_dict
 
 
@@ -177,3 +181,31 @@ def test_unserved_note_gives_each_cause_as_a_share_of_offered():
     )
     assert unserved_note({"offered": 10.0, "dropped_no_site": 0.0}) == ""
     assert unserved_note({"offered": 0.0, "dropped_no_site": 0.0}) == ""
+
+
+@pytest.mark.parametrize("name", shipped_scenarios())
+def test_every_shipped_scenario_validates(name):
+    """``orbitgrid validate NAME`` accepts every shipped scenario (it once refused
+    ai-service-remote, whose network section only carries the workloads' links)."""
+    result = CliRunner().invoke(app, ["validate", name])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ok: <Plan ")
+
+
+def test_an_endpoint_failure_in_a_workloads_only_network_is_an_error(tmp_path):
+    """A network section without endpoints only carries the workloads' links: a scheduled
+    endpoint failure there names nothing, and both ``validate`` and ``run`` say so."""
+    path = shipped_scenario_path("ai-service-remote")
+    data = yaml.safe_load(path.read_text())
+    data["network"].setdefault("failures", {})["scheduled"] = [
+        {"element": "endpoint", "name": "Ashburn", "start": 0, "end": 60}
+    ]
+    data["time"]["duration"] = "2 min"
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(data))
+    for args in (["validate", str(scenario)], ["run", str(scenario), "--out", str(tmp_path / "r")]):
+        done = run_cli(*args)
+        assert done.returncode == 2, done.stdout + done.stderr
+        message = " ".join(done.stderr.split())  # the terminal may wrap it
+        assert "network.failures.scheduled[0].name: no endpoint named 'Ashburn'" in message
+        assert "no endpoints of its own" in message

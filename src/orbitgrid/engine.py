@@ -42,6 +42,8 @@ def default_stages(plan: Plan) -> list[Stage]:
     observation = scenario.observation is not None
     # The workloads and the onboard processing read each step's delivered compute.
     every_step = workloads or observation
+    from orbitgrid.network.build import serves_workloads_only
+
     stages: list[Stage] = [OrbitStage(), SunStage()]
     captures = None
     if observation:
@@ -52,8 +54,7 @@ def default_stages(plan: Plan) -> list[Stage]:
     stages.append(OperationsStage(every_step=every_step))
     if scenario.output.dataset:
         stages.append(SubpointStage())
-    network = scenario.network
-    if network is not None and (network.endpoints or network.endpoint_files or not workloads):
+    if scenario.network is not None and not serves_workloads_only(scenario):
         from orbitgrid.network.stage import NetworkStage
 
         stages.append(NetworkStage(plan))

@@ -11,6 +11,7 @@ mean" does).
 
 from __future__ import annotations
 
+import collections
 import difflib
 import types
 import typing
@@ -190,3 +191,9 @@ def list_names(names: typing.Sequence[str], limit: int = 12) -> str:
     shown = ", ".join(str(n) for n in names[:limit])
     more = f" … ({len(names)} in all)" if len(names) > limit else ""
     return (shown + more) or "(none)"
+
+
+def repeated_names(names: typing.Iterable[str]) -> list[str]:
+    """The names that occur more than once, sorted (linear in the number of names)."""
+    counts = collections.Counter(names)
+    return sorted(name for name, count in counts.items() if count > 1)

@@ -36,6 +36,7 @@ from orbitgrid.field_paths import (
     list_names,
     literal_choices,
     locate,
+    repeated_names,
     unit_of,
     valid_keys,
 )
@@ -492,7 +493,7 @@ class Scenario(_Model):
                 "(reduce constellation[].planes or sats_per_plane)",
             )
         names = [shell.name for shell in self.constellation]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        duplicates = repeated_names(names)
         if duplicates:
             index = next(i for i, n in enumerate(names) if n in duplicates and names.index(n) < i)
             raise FieldError(

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from orbitgrid.errors import ResourceError
 from orbitgrid.input_files import MAX_ENDPOINT_FILE_BYTES, read_regular_file
+from orbitgrid.network.build import serves_workloads_only
 from orbitgrid.plan import cached_elements, check_endpoint_files
 from orbitgrid.scenario import CatalogShell, Scenario
 
@@ -53,7 +54,9 @@ DISK_SHARE = 0.9
 #   the same with 16 options instead of 4         1,632 MiB, 77 ms a step
 #   4,000 ships in 5 fleets / 4,000 populations   730 / 1,075 MiB (30 min)
 #   10,000 populations, 10 min                    1,882 MiB, 0.6 s a step
-#   100,000 ships in 5 fleets, 2 min              1,157 MiB; 187 s of set-up, 1.5 s a step
+#   100,000 ships in 5 fleets, 2 min              1,157 MiB; 187 s of set-up (before
+#                                                 the names were checked in linear
+#                                                 time: now 15 s), 1.5 s a step
 #   2,000 populations × 10 classes × 20 options   3,443 MiB, 607 MiB on disk, 44 s (1 step)
 # The stage works in blocks of steps × users × classes × sites ≤ ``GROUP_STEPS_PER_BLOCK``
 # (one step when a step alone is larger), holding ~10 float64 arrays of that size and ~8
@@ -66,10 +69,10 @@ DISK_SHARE = 0.9
 # on disk a row measured). Time: 0.2–0.4 µs per (step, user, class, site, option); the
 # site searches and the ground-link scan, ≤ 0.4 µs per (step, routed site, node); the
 # per-population sums, a dense matrix product of ~0.5 ns per (step, option, user,
-# population); at set-up 0.25 ms per ship or aircraft (its track) plus 16 ns per pair of
-# them (``mobility.build_tracks`` checks names for duplicates with ``list.count``: 162 s
-# for 100,000); ~0.1 ms per summary row. The constants below are about twice these: the
-# estimates of the runs above are 1.4–2.2 × their peak memory and 1.1–3.4 × their time.
+# population); at set-up 0.15–0.25 ms per ship or aircraft (its track: 15 s for 100,000
+# ships in 5 fleets, ``users.build_users``); ~0.1 ms per summary row. The constants below
+# are about twice these: the estimates of the runs above are 1.4–2.2 × their peak memory
+# and 1.1–3.4 × their time.
 WORKLOAD_BASE_BYTES = 400 * 2**20
 WORKLOAD_GROUP_STEPS_PER_BLOCK = 1_000_000  # workloads.stage.GROUP_STEPS_PER_BLOCK
 WORKLOAD_BYTES_PER_GROUP = 80
@@ -83,7 +86,6 @@ WORKLOAD_S_PER_SEARCH_NODE = 1e-6
 WORKLOAD_S_PER_QUEUE_CLASS_OPTION = 1e-7
 WORKLOAD_S_PER_USER_POPULATION = 1e-9
 WORKLOAD_S_PER_MOVER = 5e-4
-WORKLOAD_S_PER_MOVER_PAIR = 2e-8
 WORKLOAD_S_PER_FIXED_ENDPOINT = 2e-5
 WORKLOAD_S_PER_SITE_CLASS = 2e-3
 WORKLOAD_S_PER_ROW = 2e-4
@@ -265,7 +267,6 @@ def _workload_terms(
     )
     setup_s = (
         movers * WORKLOAD_S_PER_MOVER
-        + movers * movers * WORKLOAD_S_PER_MOVER_PAIR
         + (users - movers) * WORKLOAD_S_PER_FIXED_ENDPOINT
         + n_site * n_cls * WORKLOAD_S_PER_SITE_CLASS
     )
@@ -359,10 +360,7 @@ def estimate_run(scenario: Scenario, in_memory: bool = False) -> RunEstimate:
     )
     # The engine runs the network stage (all endpoint pairs) unless the network section is
     # there only for the workloads' links (``engine.default_stages``).
-    network = scenario.network
-    network_stage = network is not None and bool(
-        network.endpoints or network.endpoint_files or workloads is None
-    )
+    network_stage = scenario.network is not None and not serves_workloads_only(scenario)
     rate = NETWORK_SATELLITE_STEPS_PER_S if network_stage else SATELLITE_STEPS_PER_S
     return RunEstimate(
         satellites=satellites,

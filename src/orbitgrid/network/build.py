@@ -66,6 +66,17 @@ def check_scheduled_failures(
                     list(f.between),
                 )
             )
+        elif f.element == "endpoint" and not names:
+            problems.append(
+                (
+                    f"{where}.name",
+                    f"no endpoint named {shorten(f.name)}: this network section has no "
+                    "endpoints of its own (it carries the workloads' links, whose users and "
+                    "sites are not network endpoints); remove the failure or add the endpoint "
+                    "to network.endpoints",
+                    f.name,
+                )
+            )
         elif f.element == "endpoint" and f.name not in known:
             guess = did_you_mean(f.name, names)
             problems.append(
@@ -108,6 +119,24 @@ def check_plane_layout(plan) -> None:
             )
 
 
+def serves_workloads_only(scenario) -> bool:
+    """A network section without endpoints of its own in a scenario with workloads carries
+    only the workloads' links: the engine runs no network stage for it."""
+    network = scenario.network
+    return (
+        network is not None
+        and scenario.workloads is not None
+        and not (network.endpoints or network.endpoint_files)
+    )
+
+
+def no_endpoints() -> EndpointTable:
+    """An endpoint table with no rows."""
+    empty = np.zeros(0)
+    text = np.zeros(0, dtype=object)
+    return EndpointTable(text, text, empty, empty, empty, empty, empty, text)
+
+
 def check_network(plan) -> None:
     """What ``orbitgrid validate`` checks of the network section beyond the schema: a
     ``+grid`` pattern has plane layouts to link (``check_plane_layout``), the endpoint files
@@ -121,7 +150,10 @@ def check_network(plan) -> None:
     if config is None:
         return
     check_plane_layout(plan)
-    endpoints = resolve_endpoints(config, plan.scenario.base_dir)
+    if serves_workloads_only(plan.scenario):
+        endpoints = no_endpoints()
+    else:
+        endpoints = resolve_endpoints(config, plan.scenario.base_dir)
     constellation = constellation_index(plan)
     check_scheduled_failures(
         config, constellation.n_satellites, isl_pairs(config, constellation), endpoints

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from orbitgrid.constants import WGS72, EarthModel
 from orbitgrid.errors import InputFileError, ScenarioError
+from orbitgrid.field_paths import repeated_names
 from orbitgrid.network.config import BUILTIN_ENDPOINT_FILES, Endpoint, NetworkConfig
 from orbitgrid.network.geometry import geodetic_to_ecef_km, local_up_unit
 
@@ -159,7 +160,7 @@ def resolve_endpoints(config: NetworkConfig, base_dir: str | Path = ".") -> Endp
         else:
             items += read_endpoints_csv(Path(base_dir) / f)
     names = [e.name for e in items]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    dupes = repeated_names(names)
     if dupes:
         raise ScenarioError(
             f"endpoint names must be unique across inline entries and files; repeated: "

@@ -41,6 +41,7 @@ from pydantic import (
     model_validator,
 )
 
+from orbitgrid.field_paths import repeated_names
 from orbitgrid.units import (
     AngleDeg,
     DurationS,
@@ -370,7 +371,7 @@ class WorkloadsConfig(_WModel):
             ("option", self.options),
         ):
             names = [item.name for item in items]
-            repeated = sorted({n for n in names if names.count(n) > 1})
+            repeated = repeated_names(names)
             if repeated:
                 raise ValueError(f"{what} names must be unique; repeated: {', '.join(repeated)}")
         catalog = model_catalog()

@@ -55,6 +55,7 @@ import numpy as np
 
 from orbitgrid.constants import EARTH_MEAN_RADIUS_KM
 from orbitgrid.errors import ScenarioError
+from orbitgrid.field_paths import repeated_names
 from orbitgrid.network.geometry import central_angle_rad, local_up_unit
 
 EARTH_MEAN_RADIUS_M = EARTH_MEAN_RADIUS_KM * 1e3
@@ -342,7 +343,7 @@ def build_tracks(movers: Sequence[Mover]) -> Tracks:
     if len(movers) == 0:
         raise ScenarioError("no movers given; a track set needs at least one mover", "movers", [])
     names = [m.name for m in movers]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    dupes = repeated_names(names)
     _check(not dupes, f"mover names must be unique; repeated: {', '.join(dupes)}", "movers", dupes)
 
     lats, lons = [], []

@@ -35,7 +35,12 @@ import numpy as np
 
 from orbitgrid.contract import Arrays, Chunk, Variable
 from orbitgrid.errors import ScenarioError
-from orbitgrid.network.build import build_topology, failure_masks
+from orbitgrid.network.build import (
+    build_topology,
+    check_network,
+    failure_masks,
+    serves_workloads_only,
+)
 from orbitgrid.network.endpoints import EndpointTable
 from orbitgrid.network.routing import FailureMasks
 from orbitgrid.network.site_search import site_paths
@@ -149,6 +154,8 @@ class WorkloadStage:
         self.users: UserTable = build_users(self.config)
         self.sites = _site_table(plan, self.config, self.users)
         self.endpoints = _graph_endpoints(self.users, self.sites, scenario.network)
+        if serves_workloads_only(scenario):
+            check_network(plan)  # an endpoint failure would name nothing: an error, not ignored
         # The network section's endpoint failures name its own endpoints, not the users and
         # sites here: only its satellite and laser-link failures apply.
         failures = scenario.network.failures
