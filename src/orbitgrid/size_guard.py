@@ -63,16 +63,16 @@ DISK_SHARE = 0.9
 # more per option (each option's flows stay until the block's outputs are stacked: 60 B
 # per element and option measured); per (block step, queue, class) the queues' loads and
 # waits (a queue per routed site, per satellite of an overhead site's shell, per user of an
-# on-device site); a users × populations matrix per block (the per-population sums); per
+# on-device site); the per-population sums (a (step, population) index per user); per
 # (option, population, class) the summary's counters and three histograms, and at the end
 # that row's figures in summary.json and the CSV tables (6.9 KiB of memory and 1.6–2 KiB
 # on disk a row measured). Time: 0.2–0.4 µs per (step, user, class, site, option); the
 # site searches and the ground-link scan, ≤ 0.4 µs per (step, routed site, node); the
-# per-population sums, a dense matrix product of ~0.5 ns per (step, option, user,
-# population); at set-up 0.15–0.25 ms per ship or aircraft (its track: 15 s for 100,000
-# ships in 5 fleets, ``users.build_users``); ~0.1 ms per summary row. The constants below
-# are about twice these: the estimates of the runs above are 1.4–2.2 × their peak memory
-# and 1.1–3.4 × their time.
+# per-population sums, ~20 ns per (step, option, user) (two ``bincount``s of ~8 ns); at
+# set-up 0.15–0.25 ms per ship or aircraft (its track: 15 s for 100,000 ships in 5 fleets,
+# ``users.build_users``); ~0.1 ms per summary row. The constants below are about twice
+# these: the estimates of the runs above are 1.4–2.2 × their peak memory and 1.1–3.4 ×
+# their time.
 WORKLOAD_BASE_BYTES = 400 * 2**20
 WORKLOAD_GROUP_STEPS_PER_BLOCK = 1_000_000  # workloads.stage.GROUP_STEPS_PER_BLOCK
 WORKLOAD_BYTES_PER_GROUP = 80
@@ -84,7 +84,7 @@ WORKLOAD_DISK_BYTES_PER_ROW = 4096
 WORKLOAD_S_PER_GROUP_OPTION = 1e-6
 WORKLOAD_S_PER_SEARCH_NODE = 1e-6
 WORKLOAD_S_PER_QUEUE_CLASS_OPTION = 1e-7
-WORKLOAD_S_PER_USER_POPULATION = 1e-9
+WORKLOAD_S_PER_USER_OPTION = 4e-8
 WORKLOAD_S_PER_MOVER = 5e-4
 WORKLOAD_S_PER_FIXED_ENDPOINT = 2e-5
 WORKLOAD_S_PER_SITE_CLASS = 2e-3
@@ -252,7 +252,7 @@ def _workload_terms(
         WORKLOAD_BASE_BYTES
         + block * per_step * (WORKLOAD_BYTES_PER_GROUP + n_opt * WORKLOAD_BYTES_PER_GROUP_OPTION)
         + block * queues * n_cls * WORKLOAD_BYTES_PER_QUEUE_CLASS
-        + 16 * users * n_pop  # the users × populations matrix and its product
+        + 16 * block * users  # the per-population sums' (step, population) index
         + users * WORKLOAD_BYTES_PER_ENDPOINT
         + summary
         + rows * WORKLOAD_BYTES_PER_ROW
@@ -263,7 +263,7 @@ def _workload_terms(
         per_step * n_opt * WORKLOAD_S_PER_GROUP_OPTION
         + (routed + 1) * nodes * WORKLOAD_S_PER_SEARCH_NODE
         + queues * n_cls * n_opt * WORKLOAD_S_PER_QUEUE_CLASS_OPTION
-        + n_opt * users * n_pop * WORKLOAD_S_PER_USER_POPULATION
+        + n_opt * users * WORKLOAD_S_PER_USER_OPTION
     )
     setup_s = (
         movers * WORKLOAD_S_PER_MOVER

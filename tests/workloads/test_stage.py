@@ -20,6 +20,7 @@ from orbitgrid.network.site_search import _multi_source_search
 from orbitgrid.scenario import scenario_from_dict
 from orbitgrid.workloads import mobility
 from orbitgrid.workloads.placement import POLICIES, PlacementProblem
+from orbitgrid.workloads.stage import WorkloadStage
 from tests.conftest import small_scenario_dict
 
 DC = {"latitude": 39.04, "longitude": -77.49}
@@ -308,3 +309,23 @@ def test_population_series_add_up(result):
     figures = result.summary["workloads"]["options"]["ground"]["per_population"]["ships"]["chat"]
     assert served.sum() == pytest.approx(figures["served"], rel=1e-5)
     assert (ds.population_served_per_s.values <= ds.population_offered_per_s.values + 1e-3).all()
+
+
+def test_population_sums_equal_the_one_hot_product():
+    """Per-population sums of per-user figures, with users not grouped by population (fixed
+    populations first, then movers) and a population without users, against the dense
+    users × populations one-hot product they replace."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(7)
+    population = np.array([3, 0, 3, 1, 0, 3, 1, 1, 0])  # population 2 has no users
+    owner = SimpleNamespace(
+        users=SimpleNamespace(population=population),
+        config=SimpleNamespace(populations=[None] * 4),
+    )
+    per_user = rng.random((5, population.size))
+    one_hot = np.zeros((population.size, 4))
+    one_hot[np.arange(population.size), population] = 1.0
+    sums = WorkloadStage._population_sums(owner, per_user)
+    np.testing.assert_allclose(sums, per_user @ one_hot, rtol=1e-12)
+    assert (sums[:, 2] == 0).all()
