@@ -252,3 +252,17 @@ def test_force_runs_what_the_guard_refuses(tmp_path):
     assert forced.returncode == 0, forced.stderr[-2000:]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["workloads"]["user_endpoints"] == 6
+
+
+def test_chunks_shrink_with_the_workloads_users():
+    """A chunk holds per-user arrays for each of its steps, so the engine counts them with
+    the satellites: 6 satellites and 100,000 ships get chunks a few steps long, not the
+    166,666 steps 6 satellites alone would get."""
+    from orbitgrid.engine import steps_per_chunk
+
+    data = workloads_dict(fleets=10, ships=10_000)
+    alone = small_scenario_dict()
+    budget = scenario_from_dict(alone).engine.chunk_satellite_steps
+    assert steps_per_chunk(scenario_from_dict(alone), 6) == budget // 6
+    columns = 6 + (10 * 10_000 + 1) * (2 + 3)  # ships and the mine, 2 options + 3 arrays
+    assert steps_per_chunk(scenario_from_dict(data), 6) == budget // columns

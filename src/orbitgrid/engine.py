@@ -70,13 +70,28 @@ def default_stages(plan: Plan) -> list[Stage]:
     return stages
 
 
-def chunk_steps(plan: Plan) -> int:
-    """Time steps per chunk so that steps × satellites stays near the configured bound."""
-    budget = plan.scenario.engine.chunk_satellite_steps
-    steps = max(1, budget // max(1, plan.satellite_count))
+def steps_per_chunk(scenario: Scenario, satellites: int) -> int:
+    """Time steps per chunk so that steps × columns stays near
+    ``engine.chunk_satellite_steps``, on whole output strides.
+
+    The columns of a step are its satellites and, with a ``workloads`` section, what each
+    user endpoint keeps per step (its response time per option, its position and serving
+    satellite): without them a chunk of a small constellation with many ships would hold
+    hundreds of thousands of steps of per-user arrays."""
+    columns = satellites
+    workloads = scenario.workloads
+    if workloads is not None:
+        endpoints = sum(1 if p.kind == "fixed" else p.count for p in workloads.populations)
+        columns += endpoints * (len(workloads.options) + 3)
+    steps = max(1, scenario.engine.chunk_satellite_steps // max(1, columns))
     # Keep chunk boundaries on the output stride so decimation is the same in every chunk.
-    stride = plan.scenario.output_stride
+    stride = scenario.output_stride
     return max(stride, steps // stride * stride)
+
+
+def chunk_steps(plan: Plan) -> int:
+    """Time steps per chunk of this plan (``steps_per_chunk``)."""
+    return steps_per_chunk(plan.scenario, plan.satellite_count)
 
 
 def iter_chunks(plan: Plan) -> Iterator[Chunk]:

@@ -17,6 +17,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from orbitgrid.engine import steps_per_chunk
 from orbitgrid.errors import ResourceError
 from orbitgrid.input_files import MAX_ENDPOINT_FILE_BYTES, read_regular_file
 from orbitgrid.network.build import serves_workloads_only
@@ -333,9 +334,7 @@ def estimate_run(scenario: Scenario, in_memory: bool = False) -> RunEstimate:
     stored_steps = -(-steps // stride) if scenario.output.dataset else 0
     endpoints = _endpoint_count(scenario)
     pairs = endpoints * max(endpoints - 1, 0)
-    # Steps of a chunk as ``engine.chunk_steps`` makes them (whole output strides).
-    chunk_steps = max(1, scenario.engine.chunk_satellite_steps // max(1, satellites))
-    chunk_steps = min(steps, max(stride, chunk_steps // stride * stride))
+    chunk_steps = min(steps, steps_per_chunk(scenario, satellites))
     chunk_stored = -(-chunk_steps // stride) if scenario.output.dataset else 0
     workloads = scenario.workloads
     observation = scenario.observation
