@@ -190,3 +190,20 @@ def test_scenario_input_yaml_reruns_the_same_scenario(tmp_path, name):
             shell["file"] = Path(shell["file"]).name
     assert reread == as_run
     assert yaml.safe_load(copy.read_text())["name"] == name
+
+
+def test_observer_hears_the_phases_after_the_last_chunk():
+    """After the chunks the observer is told what the run does next — the reducers'
+    summaries, then each analysis by its phase — so a progress bar at 100 % does not look
+    stuck through a long analysis."""
+    from orbitgrid.engine import RunObserver
+
+    data = small_scenario_dict()
+    data["economics"] = {}
+    events = []
+    observer = RunObserver(
+        on_chunk=lambda chunk: events.append("chunk"), on_phase=lambda phase: events.append(phase)
+    )
+    orbitgrid.run(scenario_from_dict(data), observer=observer)
+    assert events[-2:] == ["summarising", "economics"]
+    assert set(events[:-2]) == {"chunk"}

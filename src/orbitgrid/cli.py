@@ -322,6 +322,7 @@ def run(
             observer = RunObserver(
                 on_start=lambda plan, chunks: progress.update(task, total=chunks),
                 on_chunk=lambda chunk: progress.advance(task),
+                on_phase=lambda phase: progress.update(task, description=f"{label}: {phase}"),
             )
             result = run_scenario_with(observer)
     else:

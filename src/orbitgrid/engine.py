@@ -111,6 +111,9 @@ class RunObserver:
 
     on_start: Callable[[Plan, int], None] = lambda plan, chunks: None
     on_chunk: Callable[[Chunk], None] = lambda chunk: None
+    # After the last chunk: what the run is doing now (the reducers' summaries, then each
+    # analysis, which may take long: e.g. delivering a day of Earth-observation tiles).
+    on_phase: Callable[[str], None] = lambda phase: None
 
 
 @dataclass
@@ -180,11 +183,24 @@ def execute(
         if after_chunk is not None:
             after_chunk(chunk, states)
     summary: dict[str, Any] = {}
+    observer.on_phase("summarising")
     for reducer in pipeline.reducers:
         _merge(summary, reducer.finalize(plan))
     for analysis in pipeline.analyses:
+        observer.on_phase(phase_of(analysis))
         _merge(summary, analysis(plan, summary))
     return summary
+
+
+def phase_of(analysis: Analysis) -> str:
+    """What an analysis does, for progress: its own ``phase`` attribute, or that of the
+    reducer it is a method of, or its name."""
+    owner = getattr(analysis, "__self__", None)
+    return (
+        getattr(analysis, "phase", None)
+        or getattr(owner, "phase", None)
+        or getattr(analysis, "__name__", "analysis").strip("_").replace("_", " ")
+    )
 
 
 def _decimate(values: np.ndarray, dims: tuple[str, ...], stride: int) -> np.ndarray:

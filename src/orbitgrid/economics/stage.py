@@ -61,3 +61,6 @@ def economics_analysis(plan: Plan, summary: dict[str, Any]) -> dict[str, Any]:
     # The flat cost figures also go beside each shell's physics figures (shells.csv).
     shells = {name: cost_columns(result) for name, result in economics["shells"].items()}
     return {"economics": economics, "shells": shells}
+
+
+economics_analysis.phase = "economics"  # the progress label (engine.phase_of)

@@ -33,6 +33,8 @@ _COUNTERS = ("offered", "served", "dropped_late", "dropped_capacity", "dropped_n
 class WorkloadSummary:
     """Reducer of ``WorkloadStage`` (see the module docstring); the stage folds each block."""
 
+    phase = "pricing the served tokens"
+
     def __init__(self, stage, plan: Plan):
         self.stage = stage
         config = stage.config
