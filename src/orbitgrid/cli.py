@@ -241,11 +241,16 @@ def _observation_table(observation: dict[str, Any]) -> Table:
         )
     found = observation.get("stations_needed")
     if found:
-        needed = ", ".join(f"{k} {'—' if v is None else v}" for k, v in found["needed"].items())
+        chosen = found.get("chosen") or {}
+        needed = ", ".join(
+            f"{k} {'—' if v is None else v}"
+            + (f" ({', '.join(chosen[k])})" if chosen.get(k) else "")
+            for k, v in found["needed"].items()
+        )
         notes.append(
             f"ground stations for p{found['percentile']:g} capture-to-ground ≤ "
             f"{minutes(found['latency_target_s'])} min: {needed} (of "
-            f"{len(found['order'])}, in order {', '.join(found['order'])})"
+            f"{len(found['order'])}; coverage order {', '.join(found['order'])})"
         )
     notes.append("per satellite: observation.csv; every bundle: observation_bundles.parquet")
     table.caption = "\n".join(notes)

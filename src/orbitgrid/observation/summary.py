@@ -61,6 +61,8 @@ TILE_FIGURES = ("captured_tiles", "tiles_delivered", "tiles_filtered_out", "tile
 class ObservationSummary:
     """Reducer of the observation stage (module docstring)."""
 
+    phase = "delivering Earth-observation data by contact graph routing"
+
     def __init__(self, stage, plan: Plan):
         self.stage = stage
         self.config = plan.scenario.observation
@@ -238,23 +240,38 @@ class ObservationSummary:
         windows = station_windows(d.plan, d.stations, d.relay_nodes, d.relay_station, n)
         order, covered = greedy_order(windows)
 
-        def latency_of(first_k: np.ndarray, strategy: str) -> np.ndarray:
-            keep = d.stations[first_k]
-            o = deliver(strategy, restrict_to_stations(d, keep), keep)
+        # With every station kept and no contact removed, the main delivery is that delivery.
+        reuse = len(restrict_to_stations(d, d.stations)) == len(d.plan)
+        delivered = [0]
+
+        def latency_of(kept: np.ndarray, strategy: str) -> np.ndarray:
+            if reuse and len(kept) == len(d.stations):
+                o = self.outcomes[strategy]
+            else:
+                o = deliver(strategy, restrict_to_stations(d, d.stations[kept]), d.stations[kept])
+                delivered[0] += 1
             return o.bundle_delivered_s - tiles.capture_s[o.bundle_tile]
 
-        needed, tried = stations_needed(order, list(self.config.strategies), latency_of,
-                                        target.latency_s, target.percentile)  # fmt: skip
+        found = stations_needed(order, list(self.config.strategies), latency_of,
+                                target.latency_s, target.percentile)  # fmt: skip
+
+        def names(indices: list[int]) -> list[str]:
+            return [self._node_names[d.stations[i]] for i in indices]
+
+        def seconds(value: float) -> float | None:
+            return value if np.isfinite(value) else None
+
         return {
             "latency_target_s": target.latency_s,
             "percentile": target.percentile,
             "metric": "capture_to_ground, undelivered bundles count as infinitely late",
-            "order": [self._node_names[d.stations[i]] for i in order],
+            "order": names(order),
             "covered_hours": [c / 3600.0 for c in covered],
-            "needed": needed,
-            "latency_at_k_s": [
-                {k: (v if np.isfinite(v) else None) for k, v in t.items()} for t in tried
-            ],
+            "needed": found.needed,
+            "chosen": {s: names(c) for s, c in found.chosen.items()},
+            "latency_at_k_s": [{k: seconds(v) for k, v in t.items()} for t in found.tried],
+            "latency_all_stations_s": {k: seconds(v) for k, v in found.full.items()},
+            "deliveries": delivered[0],
         }
 
     def write(self, folder: Path) -> None:
