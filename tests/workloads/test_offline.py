@@ -64,6 +64,35 @@ def test_outbox_carries_over_blocks():
     )
 
 
+def test_outbox_gives_up_requests_held_past_max_hold():
+    """One request per 10 s step (arriving mid-step), links only every 61st step, ``max_hold``
+    200 s. Of the 60 requests of an outage those that arrived within 200 s of the link
+    (20 of them, waits 5–195 s, mean 100 s) are sent; the 40 older ones were given up along
+    the way. The uniform spread the outbox assumes (module docstring) counts them to within
+    one request; nothing is lost: sent + given up + held = arrived."""
+    n = 61 * 4
+    remote = np.ones((n, 1, 1))
+    linked = (np.arange(n) % 61 == 60)[:, None]
+    state = offline.new_outbox(1, 1)
+    flows = offline.run_outbox(remote, linked, np.arange(n) * 10.0, 10.0, state, [200.0])
+    links = np.flatnonzero(linked[:, 0])
+    np.testing.assert_allclose(flows.released[links, 0, 0], 20.0, atol=1.0)
+    per_outage = np.add.reduceat(flows.expired[:, 0, 0], np.r_[0, links[:-1] + 1])
+    np.testing.assert_allclose(per_outage, 40.0, atol=1.0)
+    for t in links:
+        assert flows.wait_points_s[t, 0, 0].mean() == pytest.approx(100.0, abs=10.0)
+        assert flows.wait_points_s[t, 0, 0].max() <= 200.0 + 1e-9
+    total = flows.direct.sum() + flows.released.sum() + flows.expired.sum()
+    assert total + flows.held_end[-1].sum() == pytest.approx(n)
+    # Without a limit nothing is given up, and with one longer than the outages neither.
+    for limit in (None, [601.0]):
+        kept = offline.run_outbox(
+            remote, linked, np.arange(n) * 10.0, 10.0, offline.new_outbox(1, 1), limit
+        )
+        assert kept.expired.sum() == 0
+        np.testing.assert_allclose(kept.released[links, 0, 0], 60.0)
+
+
 def test_staleness_follows_publication_and_download():
     """A 10 MB version published every 100 s, downloaded at 4 Mbps (20 s, two 10 s steps)
     by one device; a second endpoint never has a link."""
@@ -157,6 +186,31 @@ def test_offline_option_conserves_and_defers(windowed):
     assert mine["deferred_wait_p99_s"] <= (first_link + 1) * 60.0 * 1.1
     assert float(ds.outbox_bytes.sel(option="copilot").max()) > 0
     assert float(ds.outbox_bytes.sel(option="ground").max()) == 0
+
+
+def test_requests_held_past_max_hold_are_given_up_and_counted(windowed):
+    """With ``max_hold: 10 min`` the mine's requests that waited longer for the 20-minute
+    window are dropped as expired (reported, and in the unserved note), conservation still
+    holds, and no request sent from the outbox waited longer than the limit."""
+    window = {"every": "1 h", "duration": "20 min", "start": "30 min"}
+    data = offline_scenario(link_window=window)
+    data["workloads"]["classes"][0]["max_hold"] = "10 min"
+    result = orbitgrid.run(scenario_from_dict(data))
+    ds = result.dataset
+    queued = ds.queued.values.astype(np.float64)
+    change = np.diff(np.concatenate([np.zeros((1, queued.shape[1])), queued]), axis=0)
+    balance = (ds.served_per_s.values + ds.dropped_per_s.values) * 60.0 + change
+    np.testing.assert_allclose(balance, ds.offered_per_s.values * 60.0, rtol=1e-5, atol=1e-3)
+    mine = result.summary["workloads"]["options"]["copilot"]["per_population"]["Escondida"]
+    held = windowed.summary["workloads"]["options"]["copilot"]["per_population"]["Escondida"]
+    assert mine["chat"]["dropped_expired"] > 0
+    assert held["chat"]["dropped_expired"] == 0
+    assert mine["chat"]["deferred"] < held["chat"]["deferred"]
+    assert mine["chat"]["deferred_wait_p99_s"] <= 600.0 * 1.05  # histogram bins: ~2 %
+    from orbitgrid.workloads.summary import unserved_note
+
+    note = unserved_note(result.summary["workloads"]["options"]["copilot"])
+    assert "given up on the device" in note
 
 
 def test_staleness_reported_per_population(windowed):

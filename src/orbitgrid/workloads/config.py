@@ -118,7 +118,9 @@ class RequestClass(_WModel):
     ``rate`` is requests per user per hour at the peak of the ``diurnal`` profile (24 hourly
     factors in the user's local solar time, or a named profile); arrivals are Poisson.
     ``latency_budget``: a request whose response would take longer is dropped (counted as
-    over budget). ``upload`` / ``download``: bytes sent with the request and returned with
+    over budget). ``max_hold``: a request an offline-first device holds for a link longer
+    than this is given up (counted as expired; default: held until sent). ``upload`` /
+    ``download``: bytes sent with the request and returned with
     the answer besides the tokens (an image, a sensor log); tokens add ``bytes_per_token``.
     """
 
@@ -130,6 +132,7 @@ class RequestClass(_WModel):
     download_bytes: SizeBytes = Field(alias="download", default=0.0, ge=0, le=1e11)
     bytes_per_token: float = Field(default=4.0, ge=0, le=100)
     latency_budget_s: DurationS = Field(alias="latency_budget", default=30.0, gt=0, le=86400)
+    max_hold_s: DurationS | None = Field(alias="max_hold", default=None, gt=0, le=366 * 86400)
     rate_per_user_h: RatePerH = Field(alias="rate", gt=0, le=3600)
     diurnal: DiurnalName | list[Annotated[float, Field(ge=0)]] = "flat"
 

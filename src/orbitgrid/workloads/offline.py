@@ -14,6 +14,15 @@ spread evenly over ``[max(0, 2 w̄ − w_max), w_max]`` (or ``[0, 2 w̄]`` when 
 with ``w̄`` the batch's exact mean wait and ``w_max`` its oldest request's: the uniform
 distribution of constant demand over an outage, and mean-preserving for any demand.
 
+**Giving up.** A class may set ``max_hold``: a request held longer is given up on the device
+(the question no longer matters) and counted as expired, a drop. The outbox also keeps its
+newest arrival, and takes the held requests as spread evenly between the oldest and the
+newest, the same uniform model: at each step, before anything is sent, the share of them
+that arrived before ``t − max_hold`` expires, the oldest arrival moves up to that cut and the
+sum of arrival times loses the expired requests' (the mean of their span, kept within what
+the remaining requests allow). Exact for constant demand, to the step; an approximation of
+the order of the spread's error otherwise.
+
 **Staleness.** A device holds a version of each update stream; a new version is published
 every ``every`` from the scenario start (the device starts with the current one). With a
 link the device downloads the newest version it does not hold, at its endpoint's ground-link
@@ -40,45 +49,61 @@ class OutboxFlows:
     """One option's outbox over a block of steps.
 
     ``direct [time, user, class]``: requests sent at once (the user had a link);
-    ``released``: requests sent from the outbox at that step; ``held_end [time, user, class]``
-    requests still on the devices at the end of each step; ``wait_points_s [time, user,
-    class, DEFER_POINTS]``: the waits of the released requests (equally weighted).
+    ``released``: requests sent from the outbox at that step; ``expired``: requests given up
+    at that step (held longer than their class's ``max_hold``); ``held_end [time, user,
+    class]`` requests still on the devices at the end of each step; ``wait_points_s [time,
+    user, class, DEFER_POINTS]``: the waits of the released requests (equally weighted).
     """
 
     direct: np.ndarray
     released: np.ndarray
+    expired: np.ndarray
     held_end: np.ndarray
     wait_points_s: np.ndarray
 
 
 def new_outbox(n_users: int, n_classes: int) -> np.ndarray:
-    """Outbox state ``[user, class, 3]``: count, Σ count × arrival time (s), oldest arrival."""
-    state = np.zeros((n_users, n_classes, 3))
+    """Outbox state ``[user, class, 4]``: count, Σ count × arrival time (s), oldest and
+    newest arrival."""
+    state = np.zeros((n_users, n_classes, 4))
     state[..., 2] = np.inf
+    state[..., 3] = -np.inf
     return state
 
 
 def run_outbox(
-    remote: np.ndarray, linked: np.ndarray, t_s: np.ndarray, step_s: float, state: np.ndarray
+    remote: np.ndarray,
+    linked: np.ndarray,
+    t_s: np.ndarray,
+    step_s: float,
+    state: np.ndarray,
+    max_hold_s: np.ndarray | None = None,
 ) -> OutboxFlows:
     """Pass ``remote [time, user, class]`` requests (counts in each step) through the outbox
-    of each (user, class); ``linked [time, user]``; ``state`` is updated in place."""
-    direct, released, held, points = _outbox(
+    of each (user, class); ``linked [time, user]``; ``max_hold_s [class]`` (inf or None: held
+    until sent); ``state`` is updated in place."""
+    n_c = remote.shape[2]
+    limit = np.full(n_c, np.inf) if max_hold_s is None else np.asarray(max_hold_s, np.float64)
+    direct, released, expired, held, points = _outbox(
         np.ascontiguousarray(remote, np.float64),
         np.ascontiguousarray(linked),
         np.asarray(t_s, np.float64),
         float(step_s),
         state,
+        limit,
         DEFER_POINTS,
     )
-    return OutboxFlows(direct=direct, released=released, held_end=held, wait_points_s=points)
+    return OutboxFlows(
+        direct=direct, released=released, expired=expired, held_end=held, wait_points_s=points
+    )
 
 
 @nb.njit(cache=True)
-def _outbox(remote, linked, t_s, step_s, state, n_points):
+def _outbox(remote, linked, t_s, step_s, state, max_hold_s, n_points):
     n_t, n_u, n_c = remote.shape
     direct = np.zeros((n_t, n_u, n_c))
     released = np.zeros((n_t, n_u, n_c))
+    expired = np.zeros((n_t, n_u, n_c))
     held = np.zeros((n_t, n_u, n_c))
     points = np.zeros((n_t, n_u, n_c, n_points))
     for u in range(n_u):
@@ -86,8 +111,27 @@ def _outbox(remote, linked, t_s, step_s, state, n_points):
             count = state[u, c, 0]
             time_sum = state[u, c, 1]
             oldest = state[u, c, 2]
+            newest = state[u, c, 3]
             for t in range(n_t):
                 arriving = remote[t, u, c]
+                cut = t_s[t] - max_hold_s[c]
+                if count > 0.0 and oldest < cut:
+                    # Give up what arrived before the cut (module docstring: uniform spread
+                    # between the oldest and the newest arrival).
+                    span = newest - oldest
+                    share = 1.0 if span <= 0.0 or newest <= cut else (cut - oldest) / span
+                    gone = count * share
+                    expired[t, u, c] = gone
+                    if share >= 1.0:
+                        count = 0.0
+                        time_sum = 0.0
+                        oldest = np.inf
+                        newest = -np.inf
+                    else:
+                        count -= gone
+                        mean = (time_sum - gone * 0.5 * (oldest + cut)) / count
+                        time_sum = count * min(max(mean, cut), newest)
+                        oldest = cut
                 if linked[t, u]:
                     direct[t, u, c] = arriving
                     if count > 0.0:
@@ -102,17 +146,20 @@ def _outbox(remote, linked, t_s, step_s, state, n_points):
                         count = 0.0
                         time_sum = 0.0
                         oldest = np.inf
+                        newest = -np.inf
                 elif arriving > 0.0:
                     arrival = t_s[t] + 0.5 * step_s
                     if count == 0.0:
                         oldest = arrival
+                    newest = arrival
                     count += arriving
                     time_sum += arriving * arrival
                 held[t, u, c] = count
             state[u, c, 0] = count
             state[u, c, 1] = time_sum
             state[u, c, 2] = oldest
-    return direct, released, held, points
+            state[u, c, 3] = newest
+    return direct, released, expired, held, points
 
 
 def new_versions(n_users: int, n_streams: int, start_s: float) -> np.ndarray:

@@ -103,7 +103,12 @@ class WorkloadStage:
         for name, dims, units, long_name in (
             ("offered_per_s", _TO, "1/s", "requests offered"),
             ("served_per_s", _TO, "1/s", "requests served"),
-            ("dropped_per_s", _TO, "1/s", "requests dropped (no site, no capacity, over budget)"),
+            (
+                "dropped_per_s",
+                _TO,
+                "1/s",
+                "requests dropped (no site, no capacity, over budget, given up on a device)",
+            ),
             (
                 "queued",
                 _TO,
@@ -180,6 +185,9 @@ class WorkloadStage:
                 members = self.sites.satellites[k]
                 self._sources.append(np.arange(members.start, members.stop, dtype=np.int64))
         self.classes = self.config.classes
+        self._max_hold_s = np.array(
+            [np.inf if c.max_hold_s is None else c.max_hold_s for c in self.classes]
+        )
         self.summary: Any = None
         # Every (on_device site, update stream) pair, in site order.
         self.update_streams = [
@@ -322,7 +330,12 @@ class WorkloadStage:
                 local_per_s = demand * np.where(can, self.sites.local_share[device], 0.0)
                 held_in = state["outbox"][o][..., 0].sum()
                 outbox = offline.run_outbox(
-                    (demand - local_per_s) * step_s, linked, t_s, step_s, state["outbox"][o]
+                    (demand - local_per_s) * step_s,
+                    linked,
+                    t_s,
+                    step_s,
+                    state["outbox"][o],
+                    self._max_hold_s,
                 )
                 remote_per_s = (outbox.direct + outbox.released) / step_s
                 latency_remote = latency.copy()
@@ -422,14 +435,15 @@ class WorkloadStage:
 
     def _with_outbox(self, flows, outbox, demand_per_s, held_in, step_s) -> Flows:
         """Per-step totals of an offline-first option: requests arrive at ``demand`` (not at
-        what the placement saw), and those held on the devices (``held_in`` before the
-        block) count as queued."""
+        what the placement saw), those held on the devices (``held_in`` before the block)
+        count as queued, and those given up there as dropped."""
         held = outbox.held_end.sum((1, 2))
         held_before = np.concatenate([[held_in], held[:-1]])
         return dataclasses.replace(
             flows,
             offered_per_s=demand_per_s.sum((1, 2)),
             offered=demand_per_s * step_s,
+            dropped_per_s=flows.dropped_per_s + outbox.expired.sum((1, 2)) / step_s,
             queued=flows.queued + held,
             backlog_change=flows.backlog_change + held - held_before,
             outbox=outbox,

@@ -27,7 +27,8 @@ _LOG_LO, _LOG_HI = -3.0, 5.0  # histogram range: 1 ms … 10⁵ s
 HISTOGRAM_CSV = "workloads_histograms.csv"
 PERCENTILES = (50.0, 95.0, 99.0)
 _COUNTERS = ("offered", "served", "dropped_late", "dropped_capacity", "dropped_no_site",
-             "output_tokens", "energy_j", "response_s_sum", "deferred")  # fmt: skip
+             "dropped_expired", "output_tokens", "energy_j", "response_s_sum",
+             "deferred")  # fmt: skip
 
 
 class WorkloadSummary:
@@ -109,6 +110,7 @@ class WorkloadSummary:
                 deferred_share = np.where(sent > 0, outbox.released / sent, 0.0)
             deferred_wait = outbox.wait_points_s
             np.add.at(c["deferred"][option], pop, outbox.released.sum(0))
+            np.add.at(c["dropped_expired"][option], pop, outbox.expired.sum(0))
             _spread(outbox.released, deferred_wait, pop, self.hist_deferred_wait[option],
                     _LOG_LO, _LOG_HI)  # fmt: skip
             devices = self.stage.sites.queue_units[self.stage.sites.queue0[device] :][: len(pop)]
@@ -240,7 +242,12 @@ class WorkloadSummary:
     def _figures(self, total, by_kind, hist_response, hist_ttft) -> dict[str, Any]:
         offered = total["offered"]
         served = total["served"]
-        dropped = total["dropped_late"] + total["dropped_capacity"] + total["dropped_no_site"]
+        dropped = (
+            total["dropped_late"]
+            + total["dropped_capacity"]
+            + total["dropped_no_site"]
+            + total["dropped_expired"]
+        )
         figures: dict[str, Any] = {
             "offered": offered,
             "served": served,
@@ -248,6 +255,7 @@ class WorkloadSummary:
             "dropped_over_budget": total["dropped_late"],
             "dropped_no_capacity": total["dropped_capacity"],
             "dropped_no_site": total["dropped_no_site"],
+            "dropped_expired": total["dropped_expired"],
             "dropped_fraction": _ratio(dropped, offered),
         }
         for name, hist in (("ttft", hist_ttft), ("response", hist_response)):
@@ -432,17 +440,21 @@ def _number(value: Any) -> float | None:
     return value if np.isfinite(value) else None
 
 
-# Why requests went unserved, as summary.json names the causes (docs/workloads.md).
+# Why requests went unserved, as summary.json names the causes (docs/workloads.md): the
+# drops, and what was still queued at a site or held on a device when the run ended.
 _DROP_CAUSES = (
     ("dropped_no_site", "no site could take them"),
     ("dropped_over_budget", "over the response budget"),
     ("dropped_no_capacity", "no capacity"),
+    ("dropped_expired", "given up on the device after max_hold"),
+    ("queued_at_end", "still queued or held on a device at the end"),
 )
 
 
 def unserved_note(figures: dict[str, Any]) -> str:
-    """ "7.6% not served: no reachable site 7.6%" — the causes of an option's drops, largest
-    first, each as a share of the offered requests; empty when nearly everything was served."""
+    """ "7.6% not served: no site could take them 7.6%" — why an option's requests were not
+    served, largest first, each as a share of the offered requests; empty when nearly
+    everything was served."""
     offered = figures.get("offered") or 0.0
     if offered <= 0.0:
         return ""
