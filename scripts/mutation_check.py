@@ -170,6 +170,27 @@ MUTATIONS = (
         "want = min(1.0, demand[k, s]) * p_compute[s]",
         ("tests/spacecraft/test_operations.py", "tests/observation/test_processing_demand.py"),
     ),
+    Mutation(
+        "workloads: requests given up on a device are not counted as dropped",
+        "src/orbitgrid/workloads/stage.py",
+        "dropped_per_s=flows.dropped_per_s + outbox.expired.sum((1, 2)) / step_s,",
+        "dropped_per_s=flows.dropped_per_s,",
+        ("tests/workloads/test_offline.py",),
+    ),
+    Mutation(
+        "workloads: per-population sums put every user in the first population",
+        "src/orbitgrid/workloads/stage.py",
+        "cell = np.arange(n_t)[:, None] * n_p + self.users.population[None, :]",
+        "cell = np.arange(n_t)[:, None] * n_p + 0 * self.users.population[None, :]",
+        ("tests/workloads/test_stage.py",),
+    ),
+    Mutation(
+        "stations needed: the latency search keeps the first candidate, not the best",
+        "src/orbitgrid/observation/stations.py",
+        "                    if value < best_value:",
+        "                    if value < best_value and False:",
+        ("tests/observation/test_stations.py",),
+    ),
 )
 
 
