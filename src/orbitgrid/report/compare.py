@@ -3,8 +3,11 @@
 Only ``summary.json`` of each run is read (never the datasets), so comparing large runs is
 fast. Rows: the run length and step, the verdict, the constellation figures of
 ``summary["total"]``, each priced shell's cost (``summary["economics"]``: orbit and Earth per
-GPU-hour, their ratio, break-even launch price, lifecycle cost) and the network's median RTT and
-reachability (``summary["network"]``). A row that no run has is left out.
+GPU-hour, their ratio, break-even launch price, lifecycle cost), the network's median RTT and
+reachability (``summary["network"]``), each AI-service option's served share, p95 response
+and cost per million tokens (``summary["workloads"]``) and each Earth-observation strategy's
+delivered bytes, p95 capture-to-insight and ground stations needed
+(``summary["observation"]``). A row that no run has is left out.
 """
 
 from __future__ import annotations
@@ -55,6 +58,19 @@ NETWORK_FIGURES: tuple[tuple[str, str, float], ...] = (
 )
 """``summary["network"]`` keys compared, with labels and scale factors."""
 
+WORKLOAD_FIGURES: tuple[tuple[str, str, float], ...] = (
+    ("served_fraction", "served (%)", 100.0),
+    ("response_p95_s", "response p95 (s)", 1.0),
+    ("cost_per_million_output_tokens_usd", "USD per million output tokens", 1.0),
+)
+"""Per AI-service option (``summary["workloads"]["options"]``): keys, labels, scales."""
+
+OBSERVATION_FIGURES: tuple[tuple[str, str, float], ...] = (
+    ("delivered_bytes", "delivered (GB)", 1e-9),
+    ("capture_to_insight_p95_s", "capture to insight p95 (min)", 1.0 / 60.0),
+)
+"""Per Earth-observation strategy (``summary["observation"]["strategies"]``)."""
+
 CHARTED = (
     "delivered_compute_fraction",
     "delivered_compute_pflops_mean",
@@ -100,7 +116,38 @@ def _rows(runs: list[RunFolder]) -> list[Row]:
             value = figure_value(run.summary.get("network") or {}, key)
             values.append(None if value is None else value * scale)
         rows.append((label, values))
+    rows += _per_name_rows(runs, ("workloads", "options"), "AI service", WORKLOAD_FIGURES)
+    rows += _per_name_rows(runs, ("observation", "strategies"), "EO", OBSERVATION_FIGURES)
+    needed = [((run.summary.get("observation") or {}).get("stations_needed") or {}) for run in runs]
+    for strategy in dict.fromkeys(k for n in needed for k in (n.get("needed") or {})):
+        rows.append(
+            (
+                f"EO {strategy}: ground stations needed",
+                [(n.get("needed") or {}).get(strategy) for n in needed],
+            )
+        )
     return [(label, values) for label, values in rows if any(v is not None for v in values)]
+
+
+def _per_name_rows(
+    runs: list[RunFolder],
+    path: tuple[str, str],
+    prefix: str,
+    figures: tuple[tuple[str, str, float], ...],
+) -> list[Row]:
+    """Rows of figures kept per named entry (an AI-service option, an EO strategy): one row
+    per (name, figure), names in the order the runs first give them."""
+    section, key = path
+    entries = [((run.summary.get(section) or {}).get(key) or {}) for run in runs]
+    rows: list[Row] = []
+    for name in dict.fromkeys(n for entry in entries for n in entry):
+        for figure, label, scale in figures:
+            values = []
+            for entry in entries:
+                value = figure_value(entry.get(name) or {}, figure)
+                values.append(None if value is None else value * scale)
+            rows.append((f"{prefix} {name}: {label}", values))
+    return rows
 
 
 def _time(run: RunFolder, key: str) -> float | None:
