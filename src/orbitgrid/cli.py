@@ -563,7 +563,8 @@ def compare(
 
     if len(run_dirs) < 2:
         raise OrbitgridError(f"compare needs at least two run folders, got {len(run_dirs)}")
-    console.print(f"comparison: {compare_runs(run_dirs, out)}")
+    page = compare_runs(run_dirs, out)
+    console.print(f"comparison: {page} (table: {page.with_suffix('.csv')})")
 
 
 @app.command()

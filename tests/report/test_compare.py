@@ -64,3 +64,16 @@ def test_compare_rows_for_ai_service_options_and_eo_strategies(small_run: Path, 
     assert row("EO raw: capture to insight p95 (min)") == ["—", "87.26"]
     assert row("EO raw: ground stations needed") == ["—", "2"]
     assert "AI service ground: USD per million output tokens" not in cells
+
+
+def test_compare_writes_its_table_as_csv(small_run: Path, tmp_path: Path):
+    """Beside the page, the same rows as CSV: a row per figure, a column per run, numbers
+    unformatted (pandas reads them as numbers)."""
+    import pandas as pd
+
+    other = copy_run(small_run, tmp_path / "other")
+    page = compare_runs([small_run, other], tmp_path / "cmp.html")
+    table = pd.read_csv(page.with_suffix(".csv")).set_index("figure")
+    assert list(table.columns) == ["small", "small (other)"]
+    fraction = table.loc["delivered compute fraction (%)"].astype(float)
+    assert fraction.iloc[0] == fraction.iloc[1] and 0 < fraction.iloc[0] <= 100

@@ -20,6 +20,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from orbitgrid import __version__
+from orbitgrid.csv_files import write_csv
 from orbitgrid.errors import OrbitgridError
 from orbitgrid.report import formats
 from orbitgrid.report.figures import ReportFigure, color, figure_html, new_figure, table_html
@@ -161,7 +162,8 @@ def _economics_value(entry: dict | None, path: tuple[str, ...]) -> float | None:
 
 
 def compare_runs(run_dirs: list[str | os.PathLike[str]], out: str | os.PathLike[str]) -> Path:
-    """Write an HTML report comparing the summaries of several runs; return its path.
+    """Write an HTML report comparing the summaries of several runs, and its table as CSV
+    beside it (same name, ``.csv``: a row per figure, a column per run); return the HTML path.
 
     Parameters
     ----------
@@ -233,4 +235,10 @@ def compare_runs(run_dirs: list[str | os.PathLike[str]], out: str | os.PathLike[
         target = target / "compare.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, render_page(page, include_geo=False))
+    # The same table for pandas, DuckDB or a spreadsheet: a row per figure, a column per run.
+    write_csv(
+        target.with_suffix(".csv"),
+        [{"figure": label, **dict(zip(labels, values, strict=True))} for label, values in rows],
+        ["figure", *labels],
+    )
     return target
