@@ -98,8 +98,10 @@ def _economics_table(economics: dict[str, Any]) -> Table:
     table = Table(title=f"cost of ownership over {economics['mission_years']:g} years")
     for column in ("shell", "orbit $/GPU-h", "Earth $/GPU-h", "orbit/Earth", "break-even $/kg"):
         table.add_column(column, justify="right")
+    from orbitgrid.economics.results import attribution_note
     from orbitgrid.report import formats  # the report's own formatting: same figures
 
+    notes = []
     for name, result in economics["shells"].items():
         break_even = result["break_even_launch_cost_usd_per_kg"]
         table.add_row(
@@ -109,6 +111,8 @@ def _economics_table(economics: dict[str, Any]) -> Table:
             formats.ratio(result["cost_ratio"]),
             "none" if break_even is None else formats.usd(break_even),
         )
+        notes.append(attribution_note(name, result))
+    table.caption = "\n".join(note for note in notes if note) or None
     return table
 
 

@@ -168,3 +168,24 @@ def test_design_from_scenario_spacecraft() -> None:
     assert design.accelerator_count == 12
     result = evaluate_economics(design, 0.8)
     assert result.it_power_w == pytest.approx(12 * 700.0 * 1.5)
+
+
+def test_compute_power_share_and_the_passenger_caution() -> None:
+    """An edge module of 60 W (Jetson AGX Orin, no host overhead) on a satellite whose bus
+    draws 1,400 W: the accelerators' share is 60 / 1,460 = 4.1 %, and the cost is flagged as
+    a whole satellite charged to a passenger; a compute satellite is not flagged."""
+    from dataclasses import replace
+
+    from orbitgrid.economics.results import attribution_note
+
+    params = load_assumptions().parameters()
+    edge = size_satellite("jetson-agx-orin-64", 1, 100, 5.0, params, bus_power_w=1400.0)
+    edge = replace(edge, host_power_overhead_fraction=0.0)
+    result = evaluate_economics(edge, 1.0, params).to_dict()
+    assert result["compute_power_share"] == pytest.approx(60.0 / 1460.0, rel=1e-9)
+    assert attribution_note("broadband", result).startswith(
+        "broadband: the accelerators draw 4% of the satellites' power"
+    )
+    cluster = size_satellite("h100-sxm", 114, 10, 5.0, params, bus_power_w=6000.0)
+    share = evaluate_economics(cluster, 1.0, params).to_dict()["compute_power_share"]
+    assert share > 0.9 and attribution_note("compute", {"compute_power_share": share}) == ""

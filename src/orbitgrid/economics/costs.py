@@ -233,6 +233,8 @@ def evaluate_economics(
         f" / ({_scalar_text(p.flops_per_token_per_parameter)} FLOPs per parameter x "
         f"{_scalar_text(p.model_parameters)} parameters)"
     )
+    per_satellite_it_w = np.asarray(design.it_power_w(p)) / np.asarray(design.satellite_count)
+    share = per_satellite_it_w / (per_satellite_it_w + np.asarray(design.bus_power_w))
     return EconomicsResult(
         orbital=orbital,
         terrestrial=terrestrial,
@@ -245,6 +247,7 @@ def evaluate_economics(
             / np.asarray(terrestrial.cost_per_gpu_hour_usd)
         ),
         tokens_model=tokens_model,
+        compute_power_share=as_number(share),
         inputs={
             "accelerator": design.accelerator,
             "accelerator_count": design.accelerator_count,

@@ -155,6 +155,11 @@ class EconomicsResult:
         Orbital over terrestrial cost per delivered GPU-hour.
     tokens_model : str
         The stated tokens-per-second model behind ``cost_per_million_tokens_usd``.
+    compute_power_share : Number
+        The accelerators' (and hosts') share of a satellite's power, against its bus: the
+        whole satellite is charged to its accelerators, so where the share is small (an edge
+        module on a broadband satellite) the orbital figures bound the module's cost from
+        above; they are not its marginal cost.
     """
 
     orbital: CostSummary
@@ -166,6 +171,7 @@ class EconomicsResult:
     cost_ratio: Number
     tokens_model: str
     inputs: dict[str, Any] = field(default_factory=dict)
+    compute_power_share: Number = 1.0
 
     def __repr__(self) -> str:
         return (
@@ -193,6 +199,7 @@ class EconomicsResult:
         out["break_even_launch_cost_usd_per_kg"] = _plain(self.break_even_launch_cost_usd_per_kg)
         out["cost_ratio"] = _plain(self.cost_ratio)
         out["tokens_model"] = self.tokens_model
+        out["compute_power_share"] = _plain(self.compute_power_share)
         out["inputs"] = {k: _plain(v) for k, v in self.inputs.items()}
         return out
 
@@ -237,3 +244,21 @@ def _fmt(value: Number) -> str:
     if array.ndim == 0:
         return f"{float(array):.4g}"
     return f"array{array.shape} median {np.nanmedian(array):.4g}"
+
+
+# Below this share of a satellite's power the accelerators are a passenger (an edge module on
+# a broadband satellite): the orbital figures then charge them a whole satellite.
+PASSENGER_SHARE = 0.5
+
+
+def attribution_note(shell: str, result: dict[str, Any]) -> str:
+    """A caution for a shell whose accelerators draw a small share of its satellites' power
+    (``EconomicsResult.compute_power_share`` below ``PASSENGER_SHARE``), else ""."""
+    share = result.get("compute_power_share")
+    if not isinstance(share, int | float) or share >= PASSENGER_SHARE:
+        return ""
+    return (
+        f"{shell}: the accelerators draw {share:.0%} of the satellites' power, yet the whole "
+        "satellite is charged to them: an upper bound on their cost, not the marginal cost "
+        "of adding them to satellites flown for another purpose"
+    )

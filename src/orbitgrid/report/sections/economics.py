@@ -15,6 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from orbitgrid.economics.results import attribution_note
 from orbitgrid.report import formats
 from orbitgrid.report.figures import (
     FIGURE_HEIGHT_PX,
@@ -150,6 +151,9 @@ class EconomicsSection:
             if entry.get("tokens_model"):
                 model = html.escape(str(entry["tokens_model"]))
                 parts.append(f'<p class="note">Tokens model: {model}</p>')
+            caution = attribution_note(name or "this shell", entry)
+            if caution:
+                parts.append(f'<p class="note">{html.escape(caution)}.</p>')
             for figure in (self._waterfalls(entry), self._unit_costs(entry)):
                 figures.append(_tagged(figure, tag, name))
             mass = entry.get("mass_per_satellite_kg")
