@@ -94,9 +94,8 @@ def fill_and_spill(problem: PlacementProblem) -> np.ndarray:
     one) up to ``spill_utilisation`` of each pool's capacity, then spills to the next; what
     fits nowhere goes to its lowest-latency site (where it queues)."""
     n_k = problem.latency_s.shape[-1]
-    preference = (
-        np.arange(n_k, dtype=np.float64) if problem.preference is None else problem.preference
-    )
+    # Without a preference every site ranks the same: latency alone orders them.
+    preference = np.zeros(n_k) if problem.preference is None else problem.preference
     return _fill_and_spill(
         np.where(problem.allowed, problem.latency_s, np.inf),
         np.asarray(preference, np.float64),
@@ -119,9 +118,10 @@ def _fill_and_spill(latency, preference, demand, queue, capacity, spill):
                 fastest = np.argmin(latency[t, p, c])
                 if not np.isfinite(latency[t, p, c, fastest]):
                     continue
-                # Preferred sites first; latency orders sites of equal preference.
-                key = preference * 1e12 + np.where(
-                    np.isfinite(latency[t, p, c]), latency[t, p, c], 1e11
+                # Preferred sites first; latency orders sites of equal preference; sites
+                # that cannot serve last (the loop stops at the first of them).
+                key = np.where(
+                    np.isfinite(latency[t, p, c]), preference * 1e12 + latency[t, p, c], np.inf
                 )
                 order = np.argsort(key)
                 left = demand[t, p, c]

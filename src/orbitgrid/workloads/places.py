@@ -100,8 +100,9 @@ class Route:
     ) -> list[Mover]:
         """``n`` movers spread evenly along the route's cycle (``mobility.spread_fleet``).
 
-        Arguments as for ``mover``; names are ``<name or key>-<k>``, phases k/n. Ships loop by
-        default, so a fleet on an open lane sails both directions.
+        Arguments as for ``mover``; names are ``<name or key>-<k>``, phases as ``spread_fleet``
+        gives them (k/n on a closed route, (k + ¼)/n on an open one looped there and back).
+        Ships loop by default, so a fleet on an open lane sails both directions.
         """
         one = self.mover(
             name,

@@ -291,8 +291,9 @@ class WorkloadStage:
         # A failed satellite neither relays nor serves.
         fraction = np.where(failed.satellite, 0.0, fraction)
         near = paths.overhead_satellite[:, :n_u]
-        handovers = _handovers(near, state["serving_satellite"])
-        state["serving_satellite"] = near[-1].copy() if n_t else state["serving_satellite"]
+        # The state is each user's last serving satellite, kept across steps without a link
+        # (as within a block), so that handovers do not depend on the block or chunk size.
+        handovers, state["serving_satellite"] = _handovers(near, state["serving_satellite"])
         groups = self._groups(paths, fraction, near, n_u)
         demand = self._demand(times, lon, active)
         linked = near >= 0
@@ -363,7 +364,7 @@ class WorkloadStage:
                 step_s,
             )
             if outbox is not None:
-                flows = self._with_outbox(flows, outbox, demand, held_in, step_s)
+                flows = self._with_outbox(flows, outbox, demand, held_in, step_s, device)
             state["backlog"][o] = flows.backlog_out
             per_option.append(flows)
             if self.summary is not None:
@@ -433,12 +434,28 @@ class WorkloadStage:
         per_user = self.config.sites[k].per == "user"
         return self.users.users if per_user else np.ones(len(self.users))
 
-    def _with_outbox(self, flows, outbox, demand_per_s, held_in, step_s) -> Flows:
+    def _with_outbox(self, flows, outbox, demand_per_s, held_in, step_s, device) -> Flows:
         """Per-step totals of an offline-first option: requests arrive at ``demand`` (not at
         what the placement saw), those held on the devices (``held_in`` before the block)
-        count as queued, and those given up there as dropped."""
+        count as queued, and those given up there as dropped; each user's mean response
+        includes the wait on the device of the requests sent from the outbox (as the
+        summary's response times do)."""
         held = outbox.held_end.sum((1, 2))
         held_before = np.concatenate([[held_in], held[:-1]])
+        sent = outbox.direct + outbox.released
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # Mean wait on the device of the requests sent to remote sites [time, user, class].
+            deferred_s = np.where(
+                sent > 0, outbox.released / sent * outbox.wait_points_s.mean(-1), 0.0
+            )
+        remote_served = flows.served.sum(-1) - flows.served[..., device]
+        user_served = flows.served.sum((2, 3))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            user_response = np.where(
+                user_served > 0,
+                flows.user_response_s + (remote_served * deferred_s).sum(-1) / user_served,
+                np.nan,
+            )
         return dataclasses.replace(
             flows,
             offered_per_s=demand_per_s.sum((1, 2)),
@@ -448,6 +465,7 @@ class WorkloadStage:
             backlog_change=flows.backlog_change + held - held_before,
             outbox=outbox,
             outbox_bytes=(outbox.held_end * self.upload_bytes).sum((1, 2)),
+            user_response_s=user_response,
         )
 
     def _preference(self, option) -> np.ndarray:
@@ -467,6 +485,8 @@ class WorkloadStage:
             user_j = self.users.jurisdiction
             # Users without a jurisdiction (at sea, in the air) are not restricted by the rule.
             same = (user_j[:, None] == site_j[None, :]) | (user_j[:, None] == "")
+            # The user's own device is where the user is: always in the user's jurisdiction.
+            same |= np.array([s.kind == "on_device" for s in self.config.sites])[None, :]
             allowed &= same
         return allowed
 
@@ -824,9 +844,11 @@ def _scatter_queues(values, queue, n_queues):
 @nb.njit(cache=True)
 def _handovers(near, last):
     """Changes of each user's serving satellite over a block ``[user]``, continuing from
-    ``last`` (the previous block's final satellite, −1 at the start: no handover)."""
+    ``last`` (the satellite of the user's last step with a link before the block, −1 at the
+    start: no handover); also returns that satellite at the end of the block."""
     n_t, n_u = near.shape
     out = np.zeros(n_u, np.int64)
+    final = last.copy()
     for u in range(n_u):
         prev = last[u]
         for t in range(n_t):
@@ -835,7 +857,8 @@ def _handovers(near, last):
                 out[u] += 1
             if s >= 0:
                 prev = s
-    return out
+        final[u] = prev
+    return out, final
 
 
 def _site_table(plan: Plan, config: WorkloadsConfig, users: UserTable) -> SiteTable:

@@ -6,7 +6,8 @@ Memory does not grow with the run: per (option, population, class) the reducer k
 and two histograms (time to first token and response time) on log-spaced bins from 1 ms to
 10⁵ s; percentiles interpolate log-linearly inside a bin, so they are within one bin's width
 (a factor ``10^(8 / bins)``: 8 % with the default 240 bins) of the exact value of the same
-distribution.
+distribution. Waits on a device for a link and the staleness of what devices hold use bins
+from 1 ms to 10⁸ s (link windows, ``max_hold`` and update periods reach a year).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from orbitgrid.workloads.config import SITE_KINDS
 from orbitgrid.workloads.quadrature import WAIT_POINTS, wait_point
 
 _LOG_LO, _LOG_HI = -3.0, 5.0  # histogram range: 1 ms … 10⁵ s
+# Range of the device-side histograms (deferred waits, staleness): up to 10⁸ s, ~3 years.
+_DEVICE_LOG_HI = 8.0
 HISTOGRAM_CSV = "workloads_histograms.csv"
 PERCENTILES = (50.0, 95.0, 99.0)
 _COUNTERS = ("offered", "served", "dropped_late", "dropped_capacity", "dropped_no_site",
@@ -56,6 +59,8 @@ class WorkloadSummary:
         self.hist_staleness = np.zeros((self.n_pop, len(stage.update_streams), self.bins))
         self.staleness_max_s = np.zeros((self.n_pop, len(stage.update_streams)))
         self.queued_end = np.zeros(self.n_opt)
+        # Of those, the requests still held on devices (never placed, so not yet served).
+        self.held_end = np.zeros(self.n_opt)
         self.backlog_change = np.zeros(self.n_opt)
         n_users = len(stage.users)
         self.handovers = np.zeros(n_users)
@@ -112,7 +117,7 @@ class WorkloadSummary:
             np.add.at(c["deferred"][option], pop, outbox.released.sum(0))
             np.add.at(c["dropped_expired"][option], pop, outbox.expired.sum(0))
             _spread(outbox.released, deferred_wait, pop, self.hist_deferred_wait[option],
-                    _LOG_LO, _LOG_HI)  # fmt: skip
+                    _LOG_LO, _DEVICE_LOG_HI)  # fmt: skip
             devices = self.stage.sites.queue_units[self.stage.sites.queue0[device] :][: len(pop)]
             per_device = (outbox.held_end * self.stage.upload_bytes).sum(2) / devices
             np.maximum.at(self.outbox_max_bytes[option], pop, per_device.max(0, initial=0.0))
@@ -127,6 +132,8 @@ class WorkloadSummary:
         )  # fmt: skip
         c["response_s_sum"][option] += response_sum
         self.queued_end[option] = flows.queued[-1] if len(flows.queued) else 0.0
+        if outbox is not None and len(outbox.held_end):
+            self.held_end[option] = outbox.held_end[-1].sum()
         self.backlog_change[option] += flows.backlog_change.sum()
 
     def fold_staleness(self, stale_s: np.ndarray, active: np.ndarray, step_s: float) -> None:
@@ -134,7 +141,7 @@ class WorkloadSummary:
         weight = active * self.stage.users.users[None, :] * step_s
         for s in range(stale_s.shape[2]):
             _spread(weight[..., None], stale_s[..., s, None, None], self._population,
-                    self.hist_staleness[:, s, None], _LOG_LO, _LOG_HI)  # fmt: skip
+                    self.hist_staleness[:, s, None], _LOG_LO, _DEVICE_LOG_HI)  # fmt: skip
             largest = np.where(active, stale_s[..., s], 0.0).max(0, initial=0.0)
             np.maximum.at(self.staleness_max_s[:, s], self._population, largest)
 
@@ -165,6 +172,7 @@ class WorkloadSummary:
                     self.outbox_max_bytes[o].max(initial=0.0),
                 ),
                 "queued_at_end": _number(self.queued_end[o]),
+                "held_on_devices_at_end": _number(self.held_end[o]),
                 "per_population": {},
             }
             for p, population in enumerate(config.populations):
@@ -214,7 +222,8 @@ class WorkloadSummary:
             "deferred": total["deferred"],
             "deferred_fraction": _ratio(total["deferred"], total["offered"]),
         }
-        for q, value in zip(PERCENTILES, _percentiles(hist_wait, PERCENTILES), strict=True):
+        waits = _percentiles(hist_wait, PERCENTILES, _DEVICE_LOG_HI)
+        for q, value in zip(PERCENTILES, waits, strict=True):
             figures[f"deferred_wait_p{q:g}_s"] = _number(value)
         figures["outbox_max_bytes_per_device"] = float(outbox_max_bytes)
         return figures
@@ -230,7 +239,7 @@ class WorkloadSummary:
         for s, (k, update) in enumerate(streams):
             site = devices.setdefault(sites[k].name, {"per_population": {}})
             for p, population in enumerate(self.stage.config.populations):
-                p50, p95 = _percentiles(self.hist_staleness[p, s], (50.0, 95.0))
+                p50, p95 = _percentiles(self.hist_staleness[p, s], (50.0, 95.0), _DEVICE_LOG_HI)
                 site["per_population"].setdefault(population.name, {})[update.name] = {
                     "staleness_p50_s": _number(p50),
                     "staleness_p95_s": _number(p95),
@@ -307,10 +316,14 @@ class WorkloadSummary:
         class and quantity (``response``, ``ttft``, ``deferred_wait``), the requests in each
         non-empty log-spaced bin ``[lower_s, upper_s)``."""
         config = self.stage.config
-        edges = 10.0 ** np.linspace(_LOG_LO, _LOG_HI, self.bins + 1)
         rows = []
-        for quantity, hist in (("response", self.hist_response), ("ttft", self.hist_ttft),
-                               ("deferred_wait", self.hist_deferred_wait)):  # fmt: skip
+        quantities = (
+            ("response", self.hist_response, _LOG_HI),
+            ("ttft", self.hist_ttft, _LOG_HI),
+            ("deferred_wait", self.hist_deferred_wait, _DEVICE_LOG_HI),
+        )
+        for quantity, hist, hi in quantities:
+            edges = 10.0 ** np.linspace(_LOG_LO, hi, self.bins + 1)
             for o, p, c, b in zip(*np.nonzero(hist > 0), strict=True):
                 rows.append(
                     {
@@ -413,12 +426,13 @@ def _bin(x, lo, scale, bins):
     return min(max(b, 0), bins - 1)
 
 
-def _percentiles(hist: np.ndarray, qs) -> list[float]:
-    """Percentiles of a log-binned histogram, log-linear inside the bin (NaN if empty)."""
+def _percentiles(hist: np.ndarray, qs, hi: float = _LOG_HI) -> list[float]:
+    """Percentiles of a histogram log-binned from 10^_LOG_LO to 10^``hi`` s, log-linear
+    inside the bin (NaN if empty)."""
     total = hist.sum()
     if not total > 0:
         return [float("nan")] * len(qs)
-    edges = np.linspace(_LOG_LO, _LOG_HI, hist.shape[-1] + 1)
+    edges = np.linspace(_LOG_LO, hi, hist.shape[-1] + 1)
     cumulative = np.concatenate([[0.0], np.cumsum(hist)]) / total
     out = []
     for q in qs:
@@ -441,13 +455,14 @@ def _number(value: Any) -> float | None:
 
 
 # Why requests went unserved, as summary.json names the causes (docs/workloads.md): the
-# drops, and what was still queued at a site or held on a device when the run ended.
+# drops, and what was still held on a device when the run ended (requests still queued at a
+# site were placed, hence counted as served).
 _DROP_CAUSES = (
     ("dropped_no_site", "no site could take them"),
     ("dropped_over_budget", "over the response budget"),
     ("dropped_no_capacity", "no capacity"),
     ("dropped_expired", "given up on the device after max_hold"),
-    ("queued_at_end", "still queued or held on a device at the end"),
+    ("held_on_devices_at_end", "still held on a device at the end"),
 )
 
 
