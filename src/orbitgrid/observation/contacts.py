@@ -5,7 +5,8 @@ endpoints ``S..S+E-1``, relays ``S+E..``):
 
 1. **The network's link windows** (downlinks from geometry and the link budget, ISLs), read
    from the network stage's in-memory contact log (``contact_plan_from_table``, downlinks
-   only).
+   only, and only those into the receiving stations: a downlink into any other endpoint
+   would be a dead end, and is not a pass of this ground segment).
 2. **Ground-station antennas.** A station with ``antennas: N`` (``network.endpoints[]``)
    tracks at most N satellites at once, each for a whole pass: the visible passes are
    allocated with ``network.antennas.allocate_contact_plan`` (``max-volume``: the passes of
@@ -86,6 +87,13 @@ def delivery_plan(config, network_stage, satellite_names: list[str], relay_log, 
     visible = contact_plan_from_table(
         table, len(names), gsl_direction="down", node_names=node_names[: n_sat + len(names)]
     )
+    stations = _station_nodes(config, names, kinds, n_sat)
+    # Downlinks into endpoints that receive nothing (not in ``ground_stations``, or not a
+    # ground station at all) are dead ends for routing: they are not passes of this ground
+    # segment and would only inflate the pass counts and hours.
+    useful = (visible.kind != KIND_GSL_DOWN) | np.isin(visible.to_node, stations)
+    if not useful.all():
+        visible = _subset(visible, useful)
     down = visible.kind == KIND_GSL_DOWN
     antennas = getattr(endpoints, "antennas", None)
     antennas = np.full(len(names), -1, np.int64) if antennas is None else np.asarray(antennas)
@@ -94,7 +102,6 @@ def delivery_plan(config, network_stage, satellite_names: list[str], relay_log, 
         # Unlimited = as many dishes as satellites: no station can then drop a pass.
         counts = np.r_[np.zeros(n_sat, np.int64), np.where(antennas >= 0, antennas, n_sat)]
         plan = allocate_contact_plan(visible, counts, policy="max-volume")
-    stations = _station_nodes(config, names, kinds, n_sat)
     relay_nodes = n_sat + len(names) + np.arange(len(relays), dtype=np.int64)
     relay_station = np.zeros(len(relays), np.int64)
     if relays:
@@ -141,6 +148,15 @@ def delivery_plan(config, network_stage, satellite_names: list[str], relay_log, 
     )
 
 
+def _subset(plan: ContactPlan, mask: np.ndarray) -> ContactPlan:
+    """The contacts of ``plan`` where ``mask`` holds (order and node names kept)."""
+    return ContactPlan.from_arrays(
+        plan.from_node[mask], plan.to_node[mask], plan.start_s[mask], plan.end_s[mask],
+        plan.rate_bps[mask], plan.owlt_s[mask], n_nodes=plan.n_nodes, kind=plan.kind[mask],
+        node_names=plan.node_names,
+    )  # fmt: skip
+
+
 def restrict_to_stations(delivery: DeliveryPlan, keep: np.ndarray) -> ContactPlan:
     """The plan with the downlinks and relay feeders into the stations ``keep`` only (and the
     laser contacts of relays whose station is kept); ISLs stay."""
@@ -150,8 +166,4 @@ def restrict_to_stations(delivery: DeliveryPlan, keep: np.ndarray) -> ContactPla
     into_relay = np.isin(plan.to_node, delivery.relay_nodes)
     mask = np.where(ground, np.isin(plan.to_node, keep), True)
     mask &= ~into_relay | np.isin(plan.to_node, kept_relays)
-    return ContactPlan.from_arrays(
-        plan.from_node[mask], plan.to_node[mask], plan.start_s[mask], plan.end_s[mask],
-        plan.rate_bps[mask], plan.owlt_s[mask], n_nodes=plan.n_nodes, kind=plan.kind[mask],
-        node_names=plan.node_names,
-    )  # fmt: skip
+    return _subset(plan, mask)

@@ -179,23 +179,33 @@ class _Bundles:
 
 def _departures(plan: ContactPlan, booked_before: np.ndarray, result, order: np.ndarray):
     """Last-byte time of each delivered bundle's first hop (NaN otherwise), replaying CGR's
-    booked volumes: on contact c, ``first = max(ready, start + booked · 8 / rate)``."""
+    booked volumes: on contact c, ``first = max(ready, start + booked · 8 / rate)``, where
+    ``booked`` counts every bundle of the batch routed earlier over c at *any* hop (a bundle
+    relayed through this satellite books its downlink too), as CGR did."""
     n = len(result)
     depart = np.full(n, np.nan)
-    routed = np.flatnonzero((result.status == DELIVERED) & (result.hops > 0))
-    if routed.size == 0:
+    delivered = (result.status == DELIVERED) & (result.hops > 0)
+    if not delivered.any():
         return depart
-    first = result.route_contacts[result.route_offsets[routed]]
-    # CGR routes in creation order (stable): replay in that order per first contact.
+    # Every hop of every delivered route: (bundle, contact, is its first hop).
+    lengths = np.diff(result.route_offsets)
+    hop_bundle = np.repeat(np.arange(n), lengths)
+    hop_contact = result.route_contacts
+    is_first = np.zeros(hop_contact.shape[0], bool)
+    is_first[result.route_offsets[:-1][lengths > 0]] = True
+    live = delivered[hop_bundle]
+    hop_bundle, hop_contact, is_first = hop_bundle[live], hop_contact[live], is_first[live]
+    # CGR routes in creation order (stable): replay in that order per contact.
     rank = np.empty(n, np.int64)
     rank[order] = np.arange(n)
-    seq = np.lexsort((rank[routed], first))
-    ids, contacts = routed[seq], first[seq]
+    seq = np.lexsort((rank[hop_bundle], hop_contact))
+    ids, contacts, first = hop_bundle[seq], hop_contact[seq], is_first[seq]
     sizes = result.size_bytes[ids]
     cum = np.cumsum(sizes)
     group_start = np.r_[0, np.flatnonzero(np.diff(contacts)) + 1]
     starts = np.repeat(group_start, np.diff(np.r_[group_start, len(ids)]))
     before = cum - sizes - np.where(starts > 0, cum[starts - 1], 0.0)
+    ids, contacts, sizes, before = ids[first], contacts[first], sizes[first], before[first]
     queue_free = (
         plan.start_s[contacts] + (booked_before[contacts] + before) * 8.0 / plan.rate_bps[contacts]
     )

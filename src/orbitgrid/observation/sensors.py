@@ -154,7 +154,9 @@ def capture_chunk(
     cumulative = carry_km2[None, :] + np.cumsum(area, axis=0)
     tiles_so_far = np.floor(cumulative / tile)
     count = np.diff(tiles_so_far, axis=0, prepend=0.0).astype(np.int64)
-    carry = np.where(sensors.has_sensor, cumulative[-1] - tiles_so_far[-1] * tile, 0.0)
+    # (0 × inf would warn for satellites without a sensor: their carry is 0 anyway.)
+    sized = np.where(sensors.has_sensor, sensors.tile_area_km2, 0.0)
+    carry = np.where(sensors.has_sensor, cumulative[-1] - tiles_so_far[-1] * sized, 0.0)
     step, sat = np.nonzero(count)
     repeat = count[step, sat]
     step, sat = np.repeat(step, repeat), np.repeat(sat, repeat)

@@ -454,13 +454,19 @@ def bundles_table(outcomes, tiles: Tiles, satellite_names, node_names) -> pa.Tab
             pa.table(
                 {
                     "strategy": pa.array([strategy] * n, pa.string()),
-                    "satellite": pa.array(np.asarray(satellite_names, object)[o.bundle_satellite]),
-                    "product": pa.array([PRODUCT_NAMES[int(p)] for p in o.bundle_product]),
+                    "satellite": pa.array(
+                        np.asarray(satellite_names, object)[o.bundle_satellite], pa.string()
+                    ),
+                    "product": pa.array(
+                        [PRODUCT_NAMES[int(p)] for p in o.bundle_product], pa.string()
+                    ),
                     "tile": pa.array(o.bundle_tile),
                     "capture_s": pa.array(tiles.capture_s[o.bundle_tile]),
                     "created_s": pa.array(o.bundle_created_s),
                     "size_bytes": pa.array(o.bundle_size),
-                    "outcome": pa.array([OUTCOME_NAMES[int(c)] for c in o.bundle_outcome]),
+                    "outcome": pa.array(
+                        [OUTCOME_NAMES[int(c)] for c in o.bundle_outcome], pa.string()
+                    ),
                     "delivered_s": pa.array(o.bundle_delivered_s, from_pandas=True),
                     "departed_s": pa.array(o.bundle_departed_s, from_pandas=True),
                     "hops": pa.array(o.bundle_hops),
