@@ -4,8 +4,10 @@ fix and says in its docstring what was wrong."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from orbitgrid.engine import execute, prepare
+from orbitgrid.errors import ScenarioError
 from orbitgrid.network.contact_plan import KIND_GSL_DOWN, KIND_ISL, ContactPlan
 from orbitgrid.observation.delivery import OUT_DELIVERED, Tiles, simulate
 from orbitgrid.observation.summary import ObservationSummary, bundles_table
@@ -112,3 +114,12 @@ def test_passes_are_those_of_the_receiving_stations():
     passes = summary["passes"]
     assert passes["count"] == passes["visible_count"] == int(down.sum())
     assert passes["contact_hours"] * 3600.0 == np.sum(contacts.duration_s[down])
+
+
+def test_a_ground_station_named_twice_is_refused():
+    """``observation.ground_stations: [Svalbard, Svalbard]`` was accepted and the station
+    then stood twice in the station search's order; it is a scenario error now."""
+    data = load_yaml_file(shipped_scenario_path("eo-sentinel2-like"))
+    data["observation"]["ground_stations"] = ["Svalbard", "Matera", "Svalbard"]
+    with pytest.raises(ScenarioError, match=r"observation: .*names a station more than once"):
+        scenario_from_dict(data, base_dir=".")

@@ -27,6 +27,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from orbitgrid.field_paths import repeated_names
 from orbitgrid.network.config import RateBps
 from orbitgrid.units import AngleDeg, DurationS, Fraction, LengthKm, SizeBytes
 
@@ -231,4 +232,7 @@ class ObservationConfig(_OModel):
         relays = [r.name for r in self.relays]
         if len(set(relays)) != len(relays):
             raise ValueError(f"relay names repeat: {relays}")
+        repeated = repeated_names(self.ground_stations or [])
+        if repeated:
+            raise ValueError(f"ground_stations names a station more than once: {repeated[:10]}")
         return self
