@@ -48,6 +48,22 @@ def test_outbox_releases_held_requests_with_their_waits():
     assert flows.direct.sum() + flows.released.sum() + flows.held_end[-1].sum() == 10
 
 
+def test_released_waits_of_an_even_spread_have_its_median():
+    """One request every 10 min for 48 h without a link, then a link: the released waits are
+    spread evenly over 0–48 h, so their median is 24 h; the outbox's points give it within
+    half their spacing (48 h / 16 / 2 = 1.5 h). Four points put it at 18 h."""
+    n = 48 * 6 + 1
+    remote = np.ones((n, 1, 1))
+    linked = np.zeros((n, 1), bool)
+    linked[-1] = True
+    flows = offline.run_outbox(
+        remote, linked, np.arange(n) * 600.0, 600.0, offline.new_outbox(1, 1)
+    )
+    waits_h = flows.wait_points_s[-1, 0, 0] / 3600.0
+    assert np.percentile(waits_h, 50, method="higher") == pytest.approx(24.0, abs=1.5)
+    assert waits_h.mean() == pytest.approx(24.0, abs=0.1)
+
+
 def test_outbox_carries_over_blocks():
     """Two blocks of the same steps give what one block gives (state carried in place)."""
     rng = np.random.default_rng(3)

@@ -41,7 +41,7 @@ import numba as nb
 import numpy as np
 
 # Points that represent the waits of the requests an outbox releases at one step.
-DEFER_POINTS = 4
+DEFER_POINTS = 16
 
 
 @dataclass(frozen=True, eq=False)
