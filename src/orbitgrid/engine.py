@@ -81,8 +81,7 @@ def steps_per_chunk(scenario: Scenario, satellites: int) -> int:
     columns = satellites
     workloads = scenario.workloads
     if workloads is not None:
-        endpoints = sum(1 if p.kind == "fixed" else p.count for p in workloads.populations)
-        columns += endpoints * (len(workloads.options) + 3)
+        columns += workloads.user_endpoints * (len(workloads.options) + 3)
     steps = max(1, scenario.engine.chunk_satellite_steps // max(1, columns))
     # Keep chunk boundaries on the output stride so decimation is the same in every chunk.
     stride = scenario.output_stride

@@ -234,8 +234,8 @@ def _workload_terms(
     alone: nothing is expanded, so a section of billions of endpoints is estimated at once."""
     config = scenario.workloads
     satellites = sum(shells.values())
-    movers = sum(p.count for p in config.populations if p.kind != "fixed")
-    users = movers + sum(1 for p in config.populations if p.kind == "fixed")
+    users = config.user_endpoints
+    movers = users - sum(1 for p in config.populations if p.kind == "fixed")
     n_pop, n_cls = len(config.populations), len(config.classes)
     n_site, n_opt = len(config.sites), len(config.options)
     kinds = [s.kind for s in config.sites]
@@ -370,9 +370,7 @@ def estimate_run(scenario: Scenario, in_memory: bool = False) -> RunEstimate:
         disk_bytes=0 if in_memory else int(stored + sum(s.disk_bytes for s in sections)),
         time_s=satellites * steps / rate + sum(s.time_s for s in sections),
         populations=0 if workloads is None else len(workloads.populations),
-        user_endpoints=0
-        if workloads is None
-        else sum(1 if p.kind == "fixed" else p.count for p in workloads.populations),
+        user_endpoints=0 if workloads is None else workloads.user_endpoints,
         classes=0 if workloads is None else len(workloads.classes),
         sites=0 if workloads is None else len(workloads.sites),
         options=0 if workloads is None else len(workloads.options),

@@ -239,6 +239,12 @@ class Population(_WModel):
                 )
         return self
 
+    @property
+    def endpoints(self) -> int:
+        """Network endpoints of the population: one for a fixed site, one per ship or
+        aircraft (``users.build_users``)."""
+        return 1 if self.kind == "fixed" else self.count
+
 
 class Site(_WModel):
     """Where requests can run.
@@ -362,6 +368,11 @@ class WorkloadsConfig(_WModel):
     sites: list[Site] = Field(min_length=1, max_length=1000)
     options: list[Option] = Field(min_length=1, max_length=100)
     histogram_bins: int = Field(default=240, ge=20, le=5000)
+
+    @property
+    def user_endpoints(self) -> int:
+        """Network endpoints of all the populations (``Population.endpoints``)."""
+        return sum(p.endpoints for p in self.populations)
 
     @model_validator(mode="after")
     def _references(self) -> WorkloadsConfig:
