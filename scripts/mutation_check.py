@@ -180,8 +180,8 @@ MUTATIONS = (
     Mutation(
         "workloads: per-population sums put every user in the first population",
         "src/orbitgrid/workloads/stage.py",
-        "cell = np.arange(n_t)[:, None] * n_p + self.users.population[None, :]",
-        "cell = np.arange(n_t)[:, None] * n_p + 0 * self.users.population[None, :]",
+        "cell = np.arange(rows)[:, None] * n_p + self.users.population[None, :]",
+        "cell = np.arange(rows)[:, None] * n_p + 0 * self.users.population[None, :]",
         ("tests/workloads/test_stage.py",),
     ),
     Mutation(

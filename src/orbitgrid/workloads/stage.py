@@ -380,23 +380,22 @@ class WorkloadStage:
             ("population_offered_per_s", lambda f: f.offered.sum(2)),
             ("population_served_per_s", lambda f: f.served.sum((2, 3))),
         ):
-            outputs[name] = np.stack(
-                [self._population_sums(per_user(f)) / step_s for f in per_option], 1
-            ).astype(np.float32)
+            stacked = np.stack([per_user(f) for f in per_option], 1)  # [time, option, user]
+            outputs[name] = (self._population_sums(stacked) / step_s).astype(np.float32)
         outputs["response_time_s"] = np.stack([f.user_response_s for f in per_option], 1).astype(
             np.float32
         )
         return outputs
 
     def _population_sums(self, per_user: np.ndarray) -> np.ndarray:
-        """``[time, user]`` → ``[time, population]``: each population's users summed, by one
-        ``bincount`` over (step, population) cells (linear in users, whatever the number of
-        populations; a population without users sums to 0)."""
-        n_t = per_user.shape[0]
+        """``[..., user]`` → ``[..., population]``: each population's users summed, by one
+        ``bincount`` over (row, population) cells for every leading index at once (linear in
+        users, whatever the number of populations; a population without users sums to 0)."""
+        rows = int(np.prod(per_user.shape[:-1]))
         n_p = len(self.config.populations)
-        cell = np.arange(n_t)[:, None] * n_p + self.users.population[None, :]
-        sums = np.bincount(cell.ravel(), weights=per_user.ravel(), minlength=n_t * n_p)
-        return sums.reshape(n_t, n_p)
+        cell = np.arange(rows)[:, None] * n_p + self.users.population[None, :]
+        sums = np.bincount(cell.ravel(), weights=per_user.ravel(), minlength=rows * n_p)
+        return sums.reshape(*per_user.shape[:-1], n_p)
 
     def _demand(self, times, lon_deg, active) -> np.ndarray:
         """Offered requests/s ``[time, user, class]``: users × peak rate × diurnal factor of
